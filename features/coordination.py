@@ -1,0 +1,291 @@
+"""Coordination: accounts linked by what they share, grouped into clusters that keep their ids across days.
+
+The graph is bipartite (accounts and indicator values), so a pool of 5,000
+accounts sharing one template costs 5,000 edges, not 12.5 million. Connected
+components come from SciPy; everything before that is set-based Polars.
+
+Indicators (each is a node; two accounts are linked when they share one):
+- ``payment``: the same payment instrument.
+- ``signup_net``: the same signup /24 (or IPv6 /64) network and creation within the same 48 hours.
+- ``email_domain``: the same non-webmail e-mail domain and creation within the same 48 hours.
+- ``client``: the same hosting signup ASN and client string and creation within the same 48 hours.
+- ``template``: a template that makes up at least 20% of each linked account's traffic in the window,
+  used across organisations, and owned by such concentrated users (at least half of its users);
+  templates that are popular everywhere but nobody's main job are dropped (the down-weighting).
+- ``lockstep``: the same template sent in at least 3 of the same 10-minute buckets as accounts of at
+  least 2 other organisations (loosely synchronised action).
+Accounts enforced on earlier days join the graph through their static indicators, so fresh
+replacement accounts inherit the evidence against the pool they were bought from (hydra memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from features.reference import HOSTING_ASNS, WEBMAIL_DOMAINS
+
+WINDOW_DAYS = 7
+MIN_CLUSTER_SIZE = 3
+MAX_INDICATOR_DEGREE = 50_000
+TEMPLATE_MIN_SHARE = 0.2
+TEMPLATE_MIN_REQUESTS = 5
+LOCKSTEP_MIN_BUCKETS = 3
+RISKY_TIERS = ["free", "edu", "startup", "research"]
+INDICATOR_WORDS = {
+    "payment": "share one payment instrument",
+    "signup_net": "signed up from one network within 48 hours",
+    "email_domain": "signed up with one e-mail domain within 48 hours",
+    "client": "signed up from one hosting network with one client within 48 hours",
+    "template": "send one prompt template as their main traffic",
+    "lockstep": "send one template in the same 10-minute windows",
+}
+
+
+@dataclass(frozen=True)
+class Coordination:
+    members: pl.DataFrame    # date, account_id, cluster_id
+    clusters: pl.DataFrame   # date, cluster_id, n_accounts, indicators, cluster features
+    context: pl.DataFrame    # account_id, cluster context and organisation features for accounts active on the day
+
+
+def _creation_bucket(col: str = "created_at") -> pl.Expr:
+    return (pl.col(col).dt.epoch("s") // (48 * 3600)).cast(pl.String)
+
+
+def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
+    """(account_id, kind, value) from the accounts snapshot alone."""
+    net = (
+        pl.when(pl.col("signup_ip").str.contains(":"))
+        .then(pl.col("signup_ip").str.extract(r"^([0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*)"))
+        .otherwise(pl.col("signup_ip").str.extract(r"^(\d+\.\d+\.\d+)\."))
+    )
+    parts = [
+        accounts.filter(pl.col("payment_fingerprint").is_not_null())
+        .select("account_id", pl.lit("payment").alias("kind"), pl.col("payment_fingerprint").alias("value")),
+        accounts.select("account_id", pl.lit("signup_net").alias("kind"),
+                        pl.concat_str([net, _creation_bucket()], separator="|").alias("value")).drop_nulls("value"),
+        accounts.filter(~pl.col("email_domain").is_in(WEBMAIL_DOMAINS))
+        .select("account_id", pl.lit("email_domain").alias("kind"),
+                pl.concat_str([pl.col("email_domain"), _creation_bucket()], separator="|").alias("value")),
+    ]
+    return pl.concat(parts)
+
+
+def _client_indicators(accounts: pl.DataFrame, user_agents: pl.DataFrame) -> pl.DataFrame:
+    return (
+        accounts.filter(pl.col("signup_asn").is_in(list(HOSTING_ASNS)))
+        .join(user_agents, on="account_id")
+        .select("account_id", pl.lit("client").alias("kind"),
+                pl.concat_str([pl.col("signup_asn").cast(pl.String), pl.col("user_agent"), _creation_bucket()], separator="|").alias("value"))
+    )
+
+
+def _template_indicators(templates: pl.DataFrame) -> pl.DataFrame:
+    per_acct = templates.group_by("account_id", "org_id", "template_id").agg(pl.col("n_requests").sum())
+    per_acct = per_acct.with_columns(share=pl.col("n_requests") / pl.col("n_requests").sum().over("account_id"))
+    per_acct = per_acct.with_columns(
+        concentrated=(pl.col("share") >= TEMPLATE_MIN_SHARE) & (pl.col("n_requests") >= TEMPLATE_MIN_REQUESTS)
+    )
+    owned = (
+        per_acct.group_by("template_id")
+        .agg(users=pl.len(), concentrated_users=pl.col("concentrated").sum(),
+             orgs=pl.col("org_id").filter(pl.col("concentrated")).n_unique())
+        .filter((pl.col("orgs") >= 2) & (pl.col("concentrated_users") >= 2)
+                & (pl.col("concentrated_users") >= 0.5 * pl.col("users")))
+    )
+    return per_acct.filter("concentrated").join(owned.select("template_id"), on="template_id").select(
+        "account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
+
+
+def _lockstep_indicators(sync: pl.DataFrame, orgs: pl.DataFrame) -> pl.DataFrame:
+    if sync.is_empty():
+        return pl.DataFrame(schema={"account_id": pl.String, "kind": pl.String, "value": pl.String})
+    cells = sync.join(orgs, on="account_id", how="left").with_columns(
+        cell_orgs=pl.col("org_id").n_unique().over("template_id", "bucket"))
+    crowded = cells.filter(pl.col("cell_orgs") >= 3)
+    return (
+        crowded.group_by("account_id", "template_id").agg(buckets=pl.col("bucket").n_unique())
+        .filter(pl.col("buckets") >= LOCKSTEP_MIN_BUCKETS)
+        .select("account_id", pl.lit("lockstep").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
+    )
+
+
+def _components(edges: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of the account-indicator graph -> (account_id, component)."""
+    accounts = edges.select("account_id").unique().sort("account_id").with_row_index("a")
+    nodes = edges.select("kind", "value").unique().sort("kind", "value").with_row_index("i")
+    e = edges.join(accounts, on="account_id").join(nodes, on=["kind", "value"])
+    n_a, n_i = accounts.height, nodes.height
+    rows = e["a"].to_numpy().astype(np.int64)
+    cols = e["i"].to_numpy().astype(np.int64) + n_a
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_a + n_i, n_a + n_i))
+    _, labels = connected_components(graph, directed=False)
+    return accounts.with_columns(component=pl.Series(labels[:n_a].astype(np.int64))).drop("a")
+
+
+def _stable_ids(components: pl.DataFrame, previous: pl.DataFrame | None, day: date) -> pl.DataFrame:
+    """Give each component the id of yesterday's cluster it overlaps most; new clusters get new ids."""
+    first_member = components.group_by("component").agg(pl.col("account_id").min().alias("first_member"))
+    fresh = first_member.sort("first_member").with_row_index("k").select(
+        "component", (pl.lit(f"cl-{day:%Y%m%d}-") + pl.col("k").cast(pl.String).str.zfill(4)).alias("new_id"))
+    if previous is None or previous.is_empty():
+        return components.join(fresh, on="component").select("account_id", pl.col("new_id").alias("cluster_id"))
+    overlap = (
+        components.join(previous.select("account_id", pl.col("cluster_id").alias("old_id")), on="account_id")
+        .group_by("component", "old_id").agg(n=pl.len())
+        .sort(["n", "component", "old_id"], descending=[True, False, False])
+    )
+    # Greedy one-to-one matching, largest overlaps first, deterministic ties.
+    taken_c, taken_o, pairs = set(), set(), []
+    for comp, old, _ in overlap.iter_rows():
+        if comp in taken_c or old in taken_o:
+            continue
+        taken_c.add(comp); taken_o.add(old); pairs.append((comp, old))
+    matched = pl.DataFrame(pairs, schema={"component": pl.Int64, "old_id": pl.String}, orient="row")
+    ids = fresh.join(matched, on="component", how="left").select(
+        "component", pl.coalesce("old_id", "new_id").alias("cluster_id"))
+    return components.join(ids, on="component").select("account_id", "cluster_id")
+
+
+def coordinate(
+    day: date,
+    accounts: pl.DataFrame,
+    features_window: pl.DataFrame,
+    templates_window: pl.DataFrame,
+    sync_window: pl.DataFrame,
+    previous_members: pl.DataFrame | None = None,
+    enforced_accounts: pl.DataFrame | None = None,
+) -> Coordination:
+    """Clusters for ``day`` from the trailing window (rows after ``day`` are ignored)."""
+    lo = day - timedelta(days=WINDOW_DAYS - 1)
+    in_window = lambda df: df.filter(pl.col("date").is_between(lo, day))  # noqa: E731
+    feats = in_window(features_window)
+    templates, sync = in_window(templates_window), in_window(sync_window)
+    active_today = feats.filter(pl.col("date") == day).select("account_id", "org_id")
+    window_accounts = feats.select("account_id").unique()
+    enforced = (enforced_accounts.select("account_id").unique() if enforced_accounts is not None
+                else pl.DataFrame(schema={"account_id": pl.String}))
+    graph_accounts = pl.concat([window_accounts, enforced]).unique()
+    acc = accounts.join(graph_accounts, on="account_id", how="semi")
+    user_agents = (feats.sort("date").group_by("account_id").agg(pl.col("acct_top_user_agent_1d").last().alias("user_agent")))
+    orgs = feats.select("account_id", "org_id").unique("account_id")
+
+    edges = pl.concat([
+        static_indicators(acc), _client_indicators(acc, user_agents),
+        _template_indicators(templates), _lockstep_indicators(sync, orgs),
+    ]).unique()
+    degree = edges.group_by("kind", "value").agg(deg=pl.len())
+    edges = edges.join(degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi")
+
+    comps = _components(edges) if not edges.is_empty() else pl.DataFrame(schema={"account_id": pl.String, "component": pl.Int64})
+    sizes = comps.group_by("component").agg(size=pl.len())
+    comps = comps.join(sizes.filter(pl.col("size") >= MIN_CLUSTER_SIZE), on="component", how="semi")
+    # A cluster is reported on a day when one of its members was active that day.
+    live = comps.join(active_today, on="account_id", how="semi").select("component").unique()
+    comps = comps.join(live, on="component", how="semi")
+    members = _stable_ids(comps, previous_members, day).with_columns(date=pl.lit(day)).select("date", "account_id", "cluster_id").sort("cluster_id", "account_id")
+
+    clusters = _cluster_features(day, members, edges, acc, feats, templates, enforced)
+    context = _account_context(day, active_today, members, clusters, accounts, enforced, edges)
+    return Coordination(members, clusters, context)
+
+
+def _cluster_features(day, members, edges, acc, feats, templates, enforced) -> pl.DataFrame:
+    if members.is_empty():
+        return pl.DataFrame(schema=CLUSTER_SCHEMA)
+    m = members.join(acc, on="account_id", how="left")
+    age_days = (pl.lit(day + timedelta(days=1)).cast(pl.Datetime("us", "UTC")) - pl.col("created_at")).dt.total_hours() / 24
+    per_cluster = m.group_by("cluster_id").agg(
+        cluster_n_accounts=pl.len(),
+        cluster_n_orgs=pl.col("org_id").n_unique(),
+        cluster_creation_span_hours=(pl.col("created_at").max() - pl.col("created_at").min()).dt.total_hours(),
+        cluster_fresh_share=(age_days < 14).mean(),
+        cluster_risky_tier_share=pl.col("tier").is_in(RISKY_TIERS).mean(),
+        cluster_verified_share=pl.col("verified").cast(pl.Float64).mean(),
+        cluster_payment_present_share=pl.col("payment_fingerprint").is_not_null().mean(),
+        cluster_payment_max_shared=pl.col("payment_fingerprint").drop_nulls().value_counts().struct.field("count").max(),
+        cluster_enforced_members=pl.col("account_id").is_in(enforced["account_id"].implode()).sum(),
+    )
+    f = feats.join(members.select("account_id", "cluster_id"), on="account_id")
+    activity = f.group_by("cluster_id").agg(
+        cluster_active_accounts_1d=pl.col("account_id").filter(pl.col("date") == day).n_unique(),
+        cluster_req_count_7d=pl.col("acct_req_count_1d").sum(),
+        cluster_cot_rate_7d=(pl.col("acct_cot_rate_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
+        cluster_thinking_share_7d=(pl.col("acct_thinking_share_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
+        cluster_hosting_share_7d=(pl.col("acct_hosting_asn_share_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
+        cluster_near_max_share_7d=(pl.col("acct_near_max_share_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
+        cluster_new_member_share_1d=(
+            pl.col("account_id").filter(pl.col("date") == day).n_unique()
+            - pl.col("account_id").filter(pl.col("date") < day).unique().is_in(
+                pl.col("account_id").filter(pl.col("date") == day).implode()).sum()
+        ) / pl.col("account_id").filter(pl.col("date") == day).n_unique().clip(1),
+    )
+    t = templates.join(members.select("account_id", "cluster_id"), on="account_id").group_by("cluster_id", "template_id").agg(n=pl.col("n_requests").sum())
+    top_tpl = t.group_by("cluster_id").agg(cluster_top_template_share_7d=(pl.col("n").max() / pl.col("n").sum()).cast(pl.Float64))
+    ind = (
+        edges.join(members.select("account_id", "cluster_id"), on="account_id")
+        .group_by("cluster_id", "kind", "value").agg(n=pl.len())
+        .filter(pl.col("n") >= 2)
+        .sort(["cluster_id", "n", "kind", "value"], descending=[False, True, False, False])
+    )
+    indicators = ind.with_columns(
+        text=pl.col("n").cast(pl.String) + pl.lit(" accounts ") + pl.col("kind").replace_strict(INDICATOR_WORDS)
+        + pl.lit(" (") + pl.col("kind") + pl.lit(" ") + pl.col("value").str.slice(0, 40) + pl.lit(")")
+    ).group_by("cluster_id", maintain_order=True).agg(
+        indicators=pl.col("text").head(5), cluster_indicator_kinds=pl.col("kind").n_unique())
+    out = (
+        per_cluster.join(activity, on="cluster_id", how="left").join(top_tpl, on="cluster_id", how="left")
+        .join(indicators, on="cluster_id", how="left")
+        .with_columns(date=pl.lit(day), n_accounts=pl.col("cluster_n_accounts"), cluster_enforced_before=(pl.col("cluster_enforced_members") > 0).cast(pl.Int32))
+    )
+    return out.select(list(CLUSTER_SCHEMA)).cast(CLUSTER_SCHEMA).sort("cluster_id")
+
+
+CLUSTER_SCHEMA = {
+    "date": pl.Date, "cluster_id": pl.String, "n_accounts": pl.Int64, "indicators": pl.List(pl.String),
+    "cluster_n_accounts": pl.Int64, "cluster_n_orgs": pl.Int64, "cluster_active_accounts_1d": pl.Int64,
+    "cluster_creation_span_hours": pl.Float64, "cluster_fresh_share": pl.Float64, "cluster_risky_tier_share": pl.Float64,
+    "cluster_verified_share": pl.Float64, "cluster_payment_present_share": pl.Float64, "cluster_payment_max_shared": pl.Int64,
+    "cluster_req_count_7d": pl.Int64, "cluster_top_template_share_7d": pl.Float64, "cluster_cot_rate_7d": pl.Float64,
+    "cluster_thinking_share_7d": pl.Float64, "cluster_hosting_share_7d": pl.Float64, "cluster_near_max_share_7d": pl.Float64,
+    "cluster_new_member_share_1d": pl.Float64, "cluster_indicator_kinds": pl.Int64, "cluster_enforced_members": pl.Int64,
+    "cluster_enforced_before": pl.Int32,
+}
+CLUSTER_FEATURES = [c for c in CLUSTER_SCHEMA if c.startswith("cluster_") and c != "cluster_id"]
+
+
+def _account_context(day, active_today, members, clusters, accounts, enforced, edges) -> pl.DataFrame:
+    ctx = active_today.join(members.select("account_id", "cluster_id"), on="account_id", how="left")
+    ctx = ctx.join(clusters.select("cluster_id", *CLUSTER_FEATURES), on="cluster_id", how="left")
+    ctx = ctx.with_columns([pl.col(c).fill_null(0) for c in CLUSTER_FEATURES])
+    # Direct links to accounts enforced before today, whatever the cluster.
+    enforced_nodes = edges.join(enforced, on="account_id", how="semi").select("kind", "value").unique()
+    links = (
+        edges.join(enforced_nodes, on=["kind", "value"], how="semi")
+        .join(edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}), on=["kind", "value"])
+        .filter(pl.col("account_id") != pl.col("enforced_id"))
+        .group_by("account_id").agg(acct_enforced_link_count=pl.col("enforced_id").n_unique())
+    )
+    created = accounts.select("org_id", "created_at")
+    org_new = created.filter(
+        pl.col("created_at") >= pl.lit(day - timedelta(days=WINDOW_DAYS - 1)).cast(pl.Datetime("us", "UTC"))
+    ).group_by("org_id").agg(org_new_accounts_7d=pl.len())
+    org_size = created.group_by("org_id").agg(org_accounts_total=pl.len())
+    return (
+        ctx.join(links, on="account_id", how="left")
+        .join(org_new, on="org_id", how="left").join(org_size, on="org_id", how="left")
+        .with_columns(
+            pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
+            pl.col("org_new_accounts_7d").fill_null(0).cast(pl.Int64),
+            pl.col("org_accounts_total").fill_null(0).cast(pl.Int64),
+            acct_in_cluster=pl.col("cluster_id").is_not_null().cast(pl.Int32),
+        )
+        .drop("org_id")
+        .sort("account_id")
+    )

@@ -1,0 +1,80 @@
+"""One day's feature stage: derivations, account-day features, trailing windows, coordination.
+
+Point-in-time: day D reads its own partitions and stored results of days before D, never after.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from features.account_day import account_day, account_window
+from features.coordination import WINDOW_DAYS, Coordination, coordinate
+from features.raw import RawWarehouse
+from features.store import Store
+
+# Identifier and text columns that travel with the features but are not model inputs.
+NON_FEATURES = {"date", "account_id", "org_id", "cluster_id", "acct_top_user_agent_1d", "acct_top_capability_1d", "acct_tier"}
+
+
+def derive(raw: RawWarehouse, store: Store, day: date) -> None:
+    from features.account_day import derive_day
+
+    derive_day(raw.ready_files("requests", day), store.path("derived", day))
+
+
+def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
+    out = account_day(con, store.path("derived", day), raw.ready_files("accounts", day), day)
+    store.write("features_1d", day, out["features_1d"])
+    store.write("templates", day, out["templates"])
+    store.write("sync", day, out["sync"])
+    return out["features_1d"]
+
+
+def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None) -> Coordination:
+    lo = day - timedelta(days=WINDOW_DAYS - 1)
+    accounts = pl.read_parquet(raw.ready_files("accounts", day), hive_partitioning=False)
+    result = coordinate(
+        day, accounts,
+        store.read("features_1d", lo, day), store.read("templates", lo, day),
+        _or_empty(store.read("sync", lo, day)),
+        store.read("cluster_members", day - timedelta(days=1), day - timedelta(days=1)),
+        enforced_accounts,
+    )
+    store.write("cluster_members", day, result.members)
+    store.write("clusters", day, result.clusters)
+    return result
+
+
+def _or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
+    if frame is None:
+        return pl.DataFrame(schema={"date": pl.Date, "template_id": pl.Int64, "bucket": pl.Datetime("us", "UTC"),
+                                    "account_id": pl.String, "n_requests": pl.Int64})
+    return frame
+
+
+def account_features(con: duckdb.DuckDBPyConnection, store: Store, day: date, context: pl.DataFrame) -> pl.DataFrame:
+    """The published ``account_features`` rows: 1-day, 7-day and cluster-context features joined."""
+    lo = day - timedelta(days=WINDOW_DAYS - 1)
+    window = account_window(con, store.read("features_1d", lo, day), store.read("templates", lo, day), day)
+    today = store.read("features_1d", day, day)
+    feats = today.join(window, on="account_id", how="left").join(context, on="account_id", how="left")
+    feats = feats.sort("account_id")
+    store.write("account_features", day, feats)
+    return feats
+
+
+def build_day(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date,
+              enforced_accounts: pl.DataFrame | None = None) -> tuple[pl.DataFrame, Coordination]:
+    """The whole feature stage for ``day`` (library entry point for tests and benchmarks)."""
+    derive(raw, store, day)
+    account_features_1d(con, raw, store, day)
+    coord = coordination(raw, store, day, enforced_accounts)
+    return account_features(con, store, day, coord.context), coord
+
+
+def feature_columns(frame: pl.DataFrame) -> list[str]:
+    """Numeric model inputs in a fixed order."""
+    return sorted(c for c, t in frame.schema.items() if c not in NON_FEATURES and t.is_numeric())

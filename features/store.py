@@ -1,0 +1,40 @@
+"""Intermediate day partitions (derived requests, account-day features, templates, clusters).
+
+Each partition is one Parquet file written to a temporary name and renamed
+into place, so a reader sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Store:
+    root: Path
+
+    def path(self, kind: str, day: date) -> Path:
+        return Path(self.root) / kind / f"date={day.isoformat()}" / "part.parquet"
+
+    def write(self, kind: str, day: date, frame: pl.DataFrame) -> Path:
+        path = self.path(kind, day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".parquet.tmp")
+        frame.write_parquet(tmp, compression="zstd")
+        tmp.replace(path)
+        return path
+
+    def has(self, kind: str, day: date) -> bool:
+        return self.path(kind, day).exists()
+
+    def read(self, kind: str, first: date, last: date) -> pl.DataFrame | None:
+        """Rows of the days ``first``..``last`` that exist, in day order; None when there are none."""
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        files = [str(self.path(kind, d)) for d in days if self.has(kind, d)]
+        if not files:
+            return None
+        return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
