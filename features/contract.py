@@ -91,8 +91,8 @@ def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tu
         f"count(*) filter (where {pred}) as bad_{i}, min(filename) filter (where {pred}) as file_{i}"
         for i, (_, _, pred) in enumerate(rules)
     )
-    row = con.sql(f"select {selects} from read_parquet($files, filename = true, hive_partitioning = false)",
-                  params={"files": files, **params}).fetchone()
+    row = con.execute(f"select {selects} from read_parquet($files, filename = true, hive_partitioning = false)",
+                  {"files": files, **params}).fetchone()
     out = []
     for i, (col, rule, _) in enumerate(rules):
         if row[2 * i]:
@@ -121,9 +121,9 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date) 
         ("system_prompt", "max_length_2000", "length(system_prompt) > 2000"),
     ]
     out = _data_rules(con, files, rules, {"day": day})
-    dup = con.sql(
+    dup = con.execute(
         "select request_id, count(*) as n, min(filename) as file from read_parquet($files, filename = true, hive_partitioning = false) "
-        "group by request_id having count(*) > 1 order by request_id limit 3", params={"files": files}).fetchall()
+        "group by request_id having count(*) > 1 order by request_id limit 3", {"files": files}).fetchall()
     if dup:
         out.append(Violation(dup[0][2], "request_id", "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}"))
     return out
@@ -138,15 +138,15 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         ("created_at", "not_after_snapshot_day", "created_at >= ($day::date + 1)::timestamptz"),
     ]
     out = _data_rules(con, files, rules, {"day": day})
-    dup = con.sql("select account_id, min(filename) from read_parquet($files, filename = true, hive_partitioning = false) "
-                  "group by account_id having count(*) > 1 order by account_id limit 3", params={"files": files}).fetchall()
+    dup = con.execute("select account_id, min(filename) from read_parquet($files, filename = true, hive_partitioning = false) "
+                      "group by account_id having count(*) > 1 order by account_id limit 3", {"files": files}).fetchall()
     if dup:
         out.append(Violation(dup[0][1], "account_id", "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}"))
     if request_files:
-        missing = con.sql(
+        missing = con.execute(
             "select count(distinct r.account_id), min(r.account_id) from read_parquet($req, hive_partitioning = false) as r "
             "anti join read_parquet($acc, hive_partitioning = false) as a on a.account_id = r.account_id",
-            params={"req": request_files, "acc": files}).fetchone()
+            {"req": request_files, "acc": files}).fetchone()
         if missing[0]:
             out.append(Violation(files[0], "account_id", "snapshot_covers_traffic",
                                  f"{missing[0]} account(s) seen in traffic are missing from the snapshot, e.g. {missing[1]}"))

@@ -45,6 +45,7 @@ def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: 
     )
     store.write("cluster_members", day, result.members)
     store.write("clusters", day, result.clusters)
+    store.write("cluster_context", day, result.context)
     return result
 
 

@@ -1,0 +1,109 @@
+"""Account and cluster scores with reasons: the trained model when one exists, transparent rules before.
+
+Cold start (a fresh install, or too few labels): each rule below that fires
+contributes its weight, combined as a noisy-OR; long-tenured verified paying
+accounts have their score halved. Reasons are the rules that fired, strongest
+first. The model_version column says which scorer produced a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+import polars as pl
+
+from models.reasons import sentence
+from models.training import TrainedModel
+
+COLD_START_VERSION = "rules-v1"
+MAX_REASONS = 3
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    weight: float
+    when: pl.Expr
+    features: tuple[str, ...]  # the features whose sentences explain the rule
+
+
+RULES: list[Rule] = [
+    Rule("reasoning_reconstruction", 0.55, (pl.col("acct_cot_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
+         ("acct_cot_rate_1d", "acct_req_count_1d")),
+    Rule("rubric_grading", 0.45, (pl.col("acct_rubric_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
+         ("acct_rubric_rate_1d",)),
+    Rule("extraction_probing", 0.55, (pl.col("acct_probe_rate_1d") >= 0.2) & (pl.col("acct_req_count_1d") >= 20),
+         ("acct_probe_rate_1d", "acct_4xx_share_1d")),
+    Rule("language_coercion", 0.3, pl.col("acct_lang_coercion_rate_1d") >= 0.2, ("acct_lang_coercion_rate_1d",)),
+    Rule("harvesting_reasoning", 0.3, (pl.col("acct_thinking_share_1d") >= 0.8) & (pl.col("acct_near_max_share_1d") >= 0.15),
+         ("acct_thinking_share_1d", "acct_near_max_share_1d")),
+    Rule("templated_volume", 0.25, (pl.col("acct_req_count_1d") >= 200) & (pl.col("acct_top_template_share_1d") >= 0.5),
+         ("acct_top_template_share_1d",)),
+    Rule("fresh_heavy_account", 0.25, (pl.col("acct_age_days") < 14) & (pl.col("acct_req_count_1d") >= 100),
+         ("acct_age_days", "acct_req_count_1d")),
+    Rule("coordinated_fresh_cluster", 0.45, (pl.col("cluster_n_orgs") >= 5) & (pl.col("cluster_fresh_share") >= 0.5),
+         ("cluster_n_accounts", "cluster_fresh_share")),
+    Rule("shared_payment_pool", 0.3, (pl.col("cluster_payment_max_shared") >= 3) & (pl.col("cluster_n_orgs") >= 3),
+         ("cluster_payment_max_shared",)),
+    Rule("linked_to_enforced", 0.5, pl.col("acct_enforced_link_count") >= 1, ("acct_enforced_link_count",)),
+    Rule("proxy_rotation", 0.25, pl.col("acct_distinct_asns_1d") >= 5, ("acct_distinct_asns_1d",)),
+]
+TENURED = (pl.col("acct_age_days") >= 180) & (pl.col("acct_verified") == 1) & (pl.col("acct_payment_present") == 1)
+
+
+def score_rules(features: pl.DataFrame) -> pl.DataFrame:
+    """Cold-start scores: (account_id, score, reasons, model_version)."""
+    if features.is_empty():
+        return _empty()
+    fired = features.select(
+        "account_id", TENURED.fill_null(False).alias("_tenured"),
+        *[r.when.fill_null(False).alias(r.name) for r in RULES],
+    )
+    weights = np.array([r.weight for r in RULES])
+    hits = fired.select([r.name for r in RULES]).to_numpy().astype(bool)
+    score = 1.0 - np.prod(np.where(hits, 1.0 - weights, 1.0), axis=1)
+    score = np.where(fired["_tenured"].to_numpy(), score * 0.5, score)
+    rows = features.to_dicts()
+    reasons = []
+    order = np.argsort(-weights, kind="stable")
+    for i, row in enumerate(rows):
+        texts = [sentence(f, row) for k in order if hits[i, k] for f in RULES[k].features[:1]]
+        reasons.append(texts[:MAX_REASONS])
+    return pl.DataFrame({
+        "account_id": features["account_id"], "score": score.astype(float),
+        "reasons": pl.Series(reasons, dtype=pl.List(pl.String)), "model_version": COLD_START_VERSION,
+    })
+
+
+def score_model(features: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
+    """Calibrated model scores with the top positive contributions as reasons."""
+    if features.is_empty():
+        return _empty()
+    score = model.predict(features)
+    contrib = model.contributions(features)[:, :-1]
+    cols = model.metadata["features"]
+    rows = features.to_dicts()
+    reasons = []
+    for i, row in enumerate(rows):
+        top = np.argsort(-contrib[i], kind="stable")[:MAX_REASONS]
+        reasons.append([sentence(cols[k], row) for k in top if contrib[i, k] > 0])
+    return pl.DataFrame({
+        "account_id": features["account_id"], "score": score.astype(float),
+        "reasons": pl.Series(reasons, dtype=pl.List(pl.String)), "model_version": model.version,
+    })
+
+
+def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.DataFrame:
+    return score_model(features, model) if model is not None else score_rules(features)
+
+
+def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """Cluster score: the 75th percentile of its active members' scores (robust to a few camouflaged members)."""
+    scored = members.join(account_scores.select("account_id", "score"), on="account_id")
+    agg = scored.group_by("cluster_id").agg(score=pl.col("score").quantile(0.75, interpolation="linear"))
+    return clusters.join(agg, on="cluster_id", how="left").with_columns(pl.col("score").fill_null(0.0))
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"account_id": pl.String, "score": pl.Float64, "reasons": pl.List(pl.String), "model_version": pl.String})
+

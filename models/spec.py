@@ -1,0 +1,93 @@
+"""Typed loaders for the declarative model spec and enforcement policy files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MODELS_DIR = Path(__file__).resolve().parent
+Action = Literal["monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    name: str
+    owner: str
+    features: Literal["all_numeric"] = Field(description="Which account_features columns feed the model.")
+    exclude_features: list[str] = []
+    training_window_days: int = Field(gt=0, description="Account-days before the as-of date used for training.")
+    validation_days: int = Field(gt=0, description="Latest training days held out for early stopping and calibration.")
+    unlabeled_weight: float = Field(ge=0, le=1, description="Weight of unlabeled account-days, taken as benign.")
+    exclude_unlabeled_in_positive_clusters: bool = True
+    min_positive_accounts: int = Field(ge=1)
+    seed: int
+    num_threads: int = Field(ge=1)
+    lightgbm: dict[str, float | int | str]
+    num_boost_round: int = Field(gt=0)
+    early_stopping_rounds: int = Field(gt=0)
+
+
+class Band(_Strict):
+    name: str
+    min_score: float = Field(ge=0, le=1)
+    action: Action
+    duration_days: int = Field(gt=0)
+
+
+class ClusterEscalation(_Strict):
+    min_cluster_score: float = Field(ge=0, le=1)
+    min_cluster_accounts: int = Field(ge=2)
+    steps: int = Field(ge=0)
+    floor_action: Action
+
+
+class Tenured(_Strict):
+    min_age_days: float = Field(ge=0)
+    require_verified: bool
+    require_payment: bool
+    max_automatic_action: Action
+    above_max_goes_to: Action
+
+
+class Protections(_Strict):
+    allowlisted_org_instead_of_suspend: Action
+    tenured: Tenured
+
+
+class Policy(_Strict):
+    version: str
+    bands: list[Band]
+    cluster_escalation: ClusterEscalation
+    protections: Protections
+    ladder: list[Action]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Policy":
+        scores = [b.min_score for b in self.bands]
+        if scores != sorted(scores, reverse=True):
+            raise ValueError("policy bands must be listed from the highest min_score down")
+        if self.protections.allowlisted_org_instead_of_suspend == "suspend":
+            raise ValueError("an allowlisted organisation may never be suspended automatically")
+        for b in self.bands:
+            if b.action not in self.ladder:
+                raise ValueError(f"band {b.name}: action {b.action} is not on the ladder")
+        return self
+
+
+def _load(path: Path) -> dict:
+    with Path(path).open() as fh:
+        return yaml.safe_load(fh)
+
+
+def load_spec(path: Path | None = None) -> ModelSpec:
+    return ModelSpec.model_validate(_load(path or MODELS_DIR / "spec.yaml"))
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    return Policy.model_validate(_load(path or MODELS_DIR / "policy.yaml"))

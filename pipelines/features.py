@@ -1,0 +1,67 @@
+"""Feature stage assets: thin wrappers over the ``features`` library, one per step."""
+
+
+from datetime import timedelta
+
+import dagster as dg
+import polars as pl
+
+from features import daily
+from features.coordination import WINDOW_DAYS
+from pipelines.ingest import partition_day, raw_partition
+from pipelines.partitions import daily_partitions
+from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
+
+HYDRA_MEMORY_DAYS = 30
+ENFORCED_ACTIONS = ["rate_limit", "require_verification", "degrade_reasoning", "suspend"]
+COMMON = dict(partitions_def=daily_partitions, group_name="features", backfill_policy=dg.BackfillPolicy.single_run())
+
+
+@dg.asset(deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)
+def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    store = warehouse.store()
+    daily.derive(raw.warehouse(), store, day)
+    summary = pl.scan_parquet(store.path("derived", day)).select(
+        requests=pl.len(), templates=pl.col("template_id").n_unique(),
+        cot_rate=pl.col("m_cot").mean(), rubric_rate=pl.col("m_rubric").mean(), probe_rate=pl.col("m_probe").mean(),
+    ).collect().row(0, named=True)
+    return dg.MaterializeResult(metadata={k: (float(v) if isinstance(v, float) else int(v)) for k, v in summary.items()})
+
+
+@dg.asset(deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
+def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    with warehouse.compute() as con:
+        feats = daily.account_features_1d(con, raw.warehouse(), warehouse.store(), day)
+    return dg.MaterializeResult(metadata={
+        "accounts": feats.height, "requests": int(feats["acct_req_count_1d"].sum()),
+        "median_top_template_share": float(feats["acct_top_template_share_1d"].median() or 0),
+    })
+
+
+@dg.asset(deps=[account_day_features], description="Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links to enforced pools.", **COMMON)
+def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=HYDRA_MEMORY_DAYS), day - timedelta(days=1))
+    if enforced is not None:
+        enforced = enforced.filter(pl.col("action").is_in(ENFORCED_ACTIONS)).select("account_id").unique()
+    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced)
+    top = result.clusters.sort("n_accounts", descending=True).head(5)
+    return dg.MaterializeResult(metadata={
+        "clusters": result.clusters.height, "clustered_accounts": result.members.height,
+        "largest_clusters": dg.MetadataValue.md(
+            "\n".join(f"- {r['cluster_id']}: {r['n_accounts']} accounts; {'; '.join(r['indicators'] or [])}" for r in top.iter_rows(named=True)) or "none"),
+    })
+
+
+@dg.asset(deps=[coordination_clusters], description=f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account.", **COMMON)
+def account_features(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    store = warehouse.store()
+    cluster_context = store.read("cluster_context", day, day)
+    if cluster_context is None:
+        raise dg.Failure(f"no cluster context stored for {day}; materialise coordination_clusters first")
+    with warehouse.compute() as con:
+        feats = daily.account_features(con, store, day, cluster_context)
+    return dg.MaterializeResult(metadata={"accounts": feats.height, "columns": len(feats.columns)})

@@ -1,0 +1,87 @@
+"""Ingest stage: partition readiness and the blocking quality gates on the raw inputs."""
+
+
+from datetime import date
+
+import dagster as dg
+import duckdb
+
+from features import contract
+from features.raw import PartitionNotReady
+from pipelines.partitions import daily_partitions
+from pipelines.resources import RawLogWarehouse
+
+GX_SAMPLE_ROWS = 20_000
+
+
+def partition_day(context) -> date:
+    return date.fromisoformat(context.partition_key)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="ingest",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="The day's raw requests and accounts snapshot, once the gateway has marked them complete (_SUCCESS).",
+)
+def raw_partition(context: dg.AssetExecutionContext, raw: RawLogWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    wh = raw.warehouse()
+    try:
+        req, acc = wh.ready_files("requests", day), wh.ready_files("accounts", day)
+    except PartitionNotReady as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    return dg.MaterializeResult(metadata={
+        "request_files": len(req), "account_files": len(acc),
+        "partition": dg.MetadataValue.path(wh.partition("requests", day)),
+    })
+
+
+def _result(violations: list[contract.Violation], what: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=not violations,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=str(contract.ContractError(violations)) if violations else f"{what} meets the contract",
+        metadata={"violations": len(violations),
+                  "details": dg.MetadataValue.md("\n".join(f"- {v}" for v in violations[:50]) or "none")},
+    )
+
+
+@dg.asset_check(asset=raw_partition, blocking=True, description="Requests partition: schema, types, nulls, unique ids, timestamps inside the day, allowed values.")
+def requests_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse) -> dg.AssetCheckResult:
+    day = date.fromisoformat(context.partition_key) if context.has_partition_key else None
+    wh = raw.warehouse()
+    with duckdb.connect() as con:
+        return _result(contract.check_requests(con, wh.files("requests", day), day), f"requests of {day}")
+
+
+@dg.asset_check(asset=raw_partition, blocking=True, description="Accounts snapshot: schema, unique ids, allowed tiers, covers every account seen in traffic; labels and allowlist schemas.")
+def accounts_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse) -> dg.AssetCheckResult:
+    day = date.fromisoformat(context.partition_key)
+    wh = raw.warehouse()
+    with duckdb.connect() as con:
+        violations = contract.check_accounts(con, wh.files("accounts", day), day, wh.files("requests", day))
+        violations += contract.check_labels(con, wh.files("labels"))
+        violations += contract.check_allowlist(con, wh.files("allowlist"))
+    return _result(violations, f"accounts snapshot of {day}")
+
+
+@dg.asset_check(asset=raw_partition, blocking=True, description="Great Expectations suite over a seeded sample of the day's requests (value domains and formats).")
+def requests_gx_suite(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse) -> dg.AssetCheckResult:
+    from pipelines.quality import requests_suite, run_suite
+
+    day = date.fromisoformat(context.partition_key)
+    files = raw.warehouse().files("requests", day)
+    with duckdb.connect() as con:
+        try:
+            sample = con.execute(
+                "select * from read_parquet($files, hive_partitioning = false) "
+                f"using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (42)", {"files": files}).df()
+        except duckdb.Error as exc:
+            return dg.AssetCheckResult(passed=False, description=f"requests of {day} unreadable: {exc}")
+    failures = run_suite(sample, requests_suite(), f"requests-{day}")
+    return dg.AssetCheckResult(
+        passed=not failures, severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(failures) if failures else f"{len(sample)} sampled requests pass the suite",
+        metadata={"sampled_rows": len(sample), "failed_expectations": len(failures)},
+    )

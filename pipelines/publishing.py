@@ -1,0 +1,88 @@
+"""Publishing stage: the day's tables into the enforcement warehouse at once, checks, and the daily summary."""
+
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from pipelines.ingest import partition_day
+from pipelines.partitions import daily_partitions
+from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
+from pipelines.scoring import enforcement_actions
+
+COMMON = dict(partitions_def=daily_partitions, group_name="publishing", backfill_policy=dg.BackfillPolicy.single_run())
+CLUSTER_COLUMNS = ["date", "cluster_id", "n_accounts", "score", "indicators"]
+
+
+def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
+    store = warehouse.store()
+    clusters = store.read("clusters_scored", day, day)
+    return {
+        "account_features": store.read("account_features", day, day),
+        "account_scores": store.read("account_scores", day, day),
+        "clusters": clusters.select(CLUSTER_COLUMNS + [c for c in clusters.columns if c not in CLUSTER_COLUMNS]),
+        "cluster_members": store.read("cluster_members", day, day),
+        "enforcement_actions": store.read("enforcement_actions", day, day),
+    }
+
+
+@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, published atomically for access control and analysts.", **COMMON)
+def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    rows = warehouse.publish_day(day, context.run_id, day_tables(warehouse, day))
+    return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
+                                          "database": dg.MetadataValue.path(str(warehouse.db_path))})
+
+
+@dg.asset_check(asset=published_day, description="Published scores and actions pass their GX suites; no allowlisted organisation is suspended.")
+def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.AssetCheckResult:
+    from models.policy import active_allowlist
+    from pipelines.quality import actions_suite, run_suite, scores_suite
+
+    day = partition_day(context)
+    scores = warehouse.read_published("account_scores", day, day)
+    actions = warehouse.read_published("enforcement_actions", day, day)
+    failures = run_suite(scores.drop("reasons").to_pandas(), scores_suite(), f"scores-{day}")
+    if actions.height:
+        failures += run_suite(actions.drop("reasons").to_pandas(), actions_suite(), f"actions-{day}")
+    allow_files = raw.warehouse().files("allowlist")
+    if allow_files:
+        allowed = active_allowlist(pl.read_parquet(allow_files, hive_partitioning=False), day)
+        bad = actions.filter((pl.col("action") == "suspend") & pl.col("org_id").is_in(allowed["org_id"].implode()))
+        if bad.height:
+            failures.append(f"{bad.height} allowlisted account(s) suspended")
+    return dg.AssetCheckResult(passed=not failures, description="; ".join(failures) or "published tables valid",
+                               metadata={"failures": len(failures)})
+
+
+def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:
+    """What an access-control lead reads first: actions by type, largest clusters with reasons, where to look next."""
+    actions, scores, clusters = tables["enforcement_actions"], tables["account_scores"], tables["clusters"]
+    lines = [f"# distill-guard daily summary for {day}", "",
+             f"{scores.height} active accounts scored with {', '.join(scores['model_version'].unique().sort().to_list()) or 'no model'}.", "",
+             "## Actions by type", ""]
+    order = ["suspend", "degrade_reasoning", "require_verification", "rate_limit", "human_review", "monitor"]
+    counts = dict(actions.group_by("action").len().iter_rows()) if actions.height else {}
+    lines += [f"- {a}: {counts.get(a, 0)}" for a in order] + ["", "## Largest clusters", ""]
+    for r in clusters.sort(["score", "n_accounts"], descending=True).head(5).iter_rows(named=True):
+        lines.append(f"- **{r['cluster_id']}**: {r['n_accounts']} accounts, score {r['score']:.2f}; " + "; ".join((r["indicators"] or [])[:3]))
+    lines += ["", "## Where to look next", ""]
+    review = actions.filter(pl.col("action") == "human_review")
+    if review.height:
+        lines.append(f"- {review.height} account(s) await human review (allowlisted or tenured customers the model flags).")
+    top = actions.sort("score", descending=True).head(5)
+    for r in top.iter_rows(named=True):
+        lines.append(f"- {r['account_id']} ({r['org_id']}): {r['action']} at score {r['score']:.2f}: " + "; ".join(r["reasons"][:2]))
+    return "\n".join(lines) + "\n"
+
+
+@dg.asset(deps=[published_day], description="Markdown summary of the day for access control, also shown in the asset's metadata.", **COMMON)
+def daily_summary(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+    day = partition_day(context)
+    tables = {t: warehouse.read_published(t, day, day) for t in ("enforcement_actions", "account_scores", "clusters")}
+    text = summary_markdown(day, tables)
+    path = Path(warehouse.path) / "reports" / "daily" / f"{day}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return dg.MaterializeResult(metadata={"summary": dg.MetadataValue.md(text), "path": dg.MetadataValue.path(str(path))})

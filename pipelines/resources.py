@@ -1,0 +1,152 @@
+"""Resources: the raw log warehouse (input) and the enforcement warehouse (output).
+
+Publishing design (analysts never block the nightly run, the run never breaks an
+open analyst session): each published table-day is an immutable Parquet file
+named by run, a JSON manifest lists the current file of every table-day, and
+the DuckDB file analysts open holds only views over the manifest's files. A
+publish writes new files, then a new manifest, then builds a new DuckDB file
+beside the old one and renames it into place. Readers holding the old file keep
+a consistent old state; a crash at any point leaves the last good state readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+from pydantic import Field
+
+from features.account_day import SQL_DIR, connect
+from features.raw import RawWarehouse
+from features.store import Store
+
+PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
+DB_NAME = "distill_guard.duckdb"
+KEEP_RUNS_PER_DAY = 2  # an analyst session opened before the last publish still finds its files
+
+
+class RawLogWarehouse(dg.ConfigurableResource):
+    """Daily Hive-partitioned Parquet written by the API gateway (CONTRACT.md)."""
+
+    root: str = Field(description="Folder or object-store URI (s3://bucket/prefix) holding requests/, accounts/, labels/, allowlist/.")
+
+    def warehouse(self) -> RawWarehouse:
+        return RawWarehouse(self.root)
+
+
+class EnforcementWarehouse(dg.ConfigurableResource):
+    """The enforcement warehouse folder: published tables, the analysts' DuckDB file, models and working state."""
+
+    folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
+    threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
+    memory_limit: str = Field(default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default).")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder).resolve()
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_NAME
+
+    @property
+    def models_dir(self) -> Path:
+        return self.path / "models"
+
+    def store(self) -> Store:
+        return Store(self.path / "store")
+
+    def compute(self) -> duckdb.DuckDBPyConnection:
+        """A private in-memory DuckDB connection for feature SQL (never the analysts' file)."""
+        return connect(threads=self.threads or None, memory_limit=self.memory_limit or None)
+
+    # --- publication -------------------------------------------------------------------------
+
+    def _manifest_path(self) -> Path:
+        return self.path / "published" / "manifest.json"
+
+    def manifest(self) -> dict[str, dict[str, str]]:
+        """table -> {day: file}, the currently published files."""
+        p = self._manifest_path()
+        return json.loads(p.read_text()) if p.exists() else {t: {} for t in PUBLISHED_TABLES}
+
+    def published_days(self) -> list[date]:
+        return sorted(date.fromisoformat(d) for d in self.manifest().get("account_scores", {}))
+
+    def read_published(self, table: str, first: date, last: date) -> pl.DataFrame | None:
+        files = [f for d, f in sorted(self.manifest().get(table, {}).items()) if first <= date.fromisoformat(d) <= last]
+        if not files:
+            return None
+        return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+
+    def publish_day(self, day: date, run_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+        """Replace ``day`` in every table at once; other days are untouched."""
+        missing = set(PUBLISHED_TABLES) - set(tables)
+        if missing:
+            raise ValueError(f"publish of {day} lacks tables {sorted(missing)}")
+        manifest = self.manifest()
+        for table in PUBLISHED_TABLES:
+            folder = self.path / "published" / table / f"date={day.isoformat()}"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"run={run_id}.parquet"
+            tmp = folder / f".run={run_id}.parquet.tmp"
+            tables[table].write_parquet(tmp, compression="zstd")
+            os.replace(tmp, target)
+            manifest.setdefault(table, {})[day.isoformat()] = str(target)
+        self._write_manifest(manifest)
+        self.refresh_database(manifest)
+        self._prune(day, manifest)
+        return {t: tables[t].height for t in PUBLISHED_TABLES}
+
+    def _write_manifest(self, manifest: dict) -> None:
+        p = self._manifest_path()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        os.replace(tmp, p)
+
+    def refresh_database(self, manifest: dict | None = None) -> Path:
+        """Build the analysts' DuckDB file from the manifest beside the live one, then swap it in."""
+        manifest = manifest if manifest is not None else self.manifest()
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f".{DB_NAME}.building"
+        tmp.unlink(missing_ok=True)
+        con = duckdb.connect(str(tmp))
+        try:
+            for table in PUBLISHED_TABLES:
+                files = [f for _, f in sorted(manifest.get(table, {}).items())]
+                if files:
+                    con.execute(f"create view {table} as select * from read_parquet({_sql_list(files)}, union_by_name = true)")
+            if all(manifest.get(t) for t in PUBLISHED_TABLES):
+                for view in sorted((SQL_DIR / "views").glob("*.sql")):
+                    con.execute(view.read_text())
+            con.execute("create table publication as select ?::timestamptz as published_at, ?::varchar as manifest",
+                        [datetime.now(timezone.utc), json.dumps(manifest)])
+        finally:
+            con.close()
+        os.replace(tmp, self.db_path)
+        return self.db_path
+
+    def _prune(self, day: date, manifest: dict) -> None:
+        for table in PUBLISHED_TABLES:
+            folder = self.path / "published" / table / f"date={day.isoformat()}"
+            runs = sorted(folder.glob("run=*.parquet"), key=lambda p: p.stat().st_mtime_ns)
+            current = manifest[table][day.isoformat()]
+            old = [p for p in runs if str(p) != current]
+            for p in old[:-(KEEP_RUNS_PER_DAY - 1)] if KEEP_RUNS_PER_DAY > 1 else old:
+                p.unlink(missing_ok=True)
+
+    def reset(self) -> None:
+        """Remove everything this warehouse holds (used by the demo to start clean)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _sql_list(files: list[str]) -> str:
+    """A SQL list literal of file paths (DDL takes no bound parameters; paths come from our own manifest)."""
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
