@@ -8,12 +8,12 @@ Indicators (each is a node; two accounts are linked when they share one):
 - ``payment``: the same payment instrument.
 - ``signup_net``: the same signup /24 (or IPv6 /64) network and creation within the same 48 hours.
 - ``email_domain``: the same non-webmail e-mail domain and creation within the same 48 hours.
-- ``client``: the same hosting signup ASN and client string and creation within the same 48 hours.
+- ``client``: the same hosting signup ASN and (non-generic) client string and creation within the same 48 hours.
 - ``template``: a template that makes up at least 20% of each linked account's traffic in the window,
   used across organisations, and owned by such concentrated users (at least half of its users);
   templates that are popular everywhere but nobody's main job are dropped (the down-weighting).
-- ``lockstep``: the same template sent in at least 3 of the same 10-minute buckets as accounts of at
-  least 2 other organisations (loosely synchronised action).
+- ``lockstep``: the same template, at least 10% of the account's traffic, sent in at least 3 of the same
+  10-minute buckets as accounts of at least 2 other organisations (loosely synchronised action).
 Accounts enforced on earlier days join the graph through their static indicators, so fresh
 replacement accounts inherit the evidence against the pool they were bought from (hydra memory).
 """
@@ -36,6 +36,9 @@ MAX_INDICATOR_DEGREE = 50_000
 TEMPLATE_MIN_SHARE = 0.2
 TEMPLATE_MIN_REQUESTS = 5
 LOCKSTEP_MIN_BUCKETS = 3
+LOCKSTEP_MIN_SHARE = 0.1
+# Client strings shared by huge numbers of unrelated users say nothing about coordination.
+GENERIC_CLIENTS = ["curl/", "httpx/", "python-requests/", "Mozilla/", "anthropic-", "okhttp/", "Go-http-client/"]
 RISKY_TIERS = ["free", "edu", "startup", "research"]
 INDICATOR_WORDS = {
     "payment": "share one payment instrument",
@@ -80,7 +83,7 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
 def _client_indicators(accounts: pl.DataFrame, user_agents: pl.DataFrame) -> pl.DataFrame:
     return (
         accounts.filter(pl.col("signup_asn").is_in(list(HOSTING_ASNS)))
-        .join(user_agents, on="account_id")
+        .join(user_agents.filter(~pl.any_horizontal([pl.col("user_agent").str.starts_with(p) for p in GENERIC_CLIENTS])), on="account_id")
         .select("account_id", pl.lit("client").alias("kind"),
                 pl.concat_str([pl.col("signup_asn").cast(pl.String), pl.col("user_agent"), _creation_bucket()], separator="|").alias("value"))
     )
@@ -103,9 +106,14 @@ def _template_indicators(templates: pl.DataFrame) -> pl.DataFrame:
         "account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
 
 
-def _lockstep_indicators(sync: pl.DataFrame, orgs: pl.DataFrame) -> pl.DataFrame:
+def _lockstep_indicators(sync: pl.DataFrame, orgs: pl.DataFrame, templates: pl.DataFrame) -> pl.DataFrame:
     if sync.is_empty():
         return pl.DataFrame(schema={"account_id": pl.String, "kind": pl.String, "value": pl.String})
+    # Only templates that are a real part of the account's traffic: an aggregator touches every
+    # popular template in every bucket without acting in lockstep with anyone.
+    per_acct = templates.group_by("account_id", "template_id").agg(pl.col("n_requests").sum())
+    main = per_acct.filter(pl.col("n_requests") >= LOCKSTEP_MIN_SHARE * pl.col("n_requests").sum().over("account_id"))
+    sync = sync.join(main.select("account_id", "template_id"), on=["account_id", "template_id"], how="semi")
     cells = sync.join(orgs, on="account_id", how="left").with_columns(
         cell_orgs=pl.col("org_id").n_unique().over("template_id", "bucket"))
     crowded = cells.filter(pl.col("cell_orgs") >= 3)
@@ -178,7 +186,7 @@ def coordinate(
 
     edges = pl.concat([
         static_indicators(acc), _client_indicators(acc, user_agents),
-        _template_indicators(templates), _lockstep_indicators(sync, orgs),
+        _template_indicators(templates), _lockstep_indicators(sync, orgs, templates),
     ]).unique()
     degree = edges.group_by("kind", "value").agg(deg=pl.len())
     edges = edges.join(degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi")

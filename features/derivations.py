@@ -62,6 +62,11 @@ MARKERS: dict[str, str] = {
         r"as (long|detailed|verbose) as possible|at least \d[\d,]* (words|tokens)|maximum length|do not (abbreviate|truncate|summari[sz]e)"
         r"|longer is better|in full detail|without skipping|every detail"
     ),
+    # Harvesting censorship-safe rewrites of answers on sensitive topics.
+    "rewrite": (
+        r"censorship[- ]safe|politically sensitive|pass (strict )?content review|acceptable to regulators"
+        r"|disputed territor|remov(e|ing) references to (officials|protests)"
+    ),
     # Attempts to extract hidden reasoning or the system prompt.
     "probe": (
         r"system prompt|ignore (all |any )?(previous|prior) instructions|<thinking>|reasoning tokens"

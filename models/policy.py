@@ -8,6 +8,9 @@ import polars as pl
 
 from models.spec import Policy
 
+# Share-of-prompts features that count as extraction content in the account's own traffic.
+CONTENT_MARKERS = ["acct_cot_rate_1d", "acct_rubric_rate_1d", "acct_probe_rate_1d", "acct_lang_coercion_rate_1d",
+                   "acct_rewrite_rate_1d", "acct_maxout_rate_1d", "acct_near_max_share_1d"]
 SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "model_version", "run_id"]
 ACTIONS_COLUMNS = ["date", "account_id", "org_id", "action", "score", "cluster_id", "reasons", "effective_from",
                    "expires_at", "model_version", "run_id", "risk_band", "policy_version", "protection"]
@@ -25,7 +28,7 @@ def apply_policy(
     policy: Policy,
     day: date,
     run_id: str,
-    scored: pl.DataFrame,      # account_id, org_id, cluster_id, score, reasons, model_version, acct_age_days, acct_verified, acct_payment_present
+    scored: pl.DataFrame,      # account_id, org_id, cluster_id, score, reasons, model_version, tenure and CONTENT_MARKERS columns
     clusters: pl.DataFrame,    # cluster_id, n_accounts, score
     allowlist: pl.DataFrame,   # org_id (active)
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -61,12 +64,16 @@ def apply_policy(
     if tenure.require_payment:
         tenured &= pl.col("acct_payment_present") == 1
     allow = pl.col("org_id").is_in(allowlist["org_id"].implode())
+    evidence = policy.protections.content_evidence
+    has_content = pl.max_horizontal([pl.col(c).fill_null(0) for c in CONTENT_MARKERS]) >= evidence.min_marker_rate
     df = df.with_columns(
         protection=pl.when(allow & (pl.col("action") == "suspend")).then(pl.lit("allowlisted_org"))
         .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action])).then(pl.lit("tenured_customer"))
+        .when(~has_content & (pl.col("_level") > ladder[evidence.max_action_without])).then(pl.lit("no_content_evidence"))
     ).with_columns(
         action=pl.when(pl.col("protection") == "allowlisted_org").then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
         .when(pl.col("protection") == "tenured_customer").then(pl.lit(tenure.above_max_goes_to))
+        .when(pl.col("protection") == "no_content_evidence").then(pl.lit(evidence.max_action_without))
         .otherwise(pl.col("action")),
         reasons=pl.when(pl.col("_escalated") & (pl.col("_base").is_null() | (pl.col("_level") > pl.col("_base").replace_strict(ladder, default=-1, return_dtype=pl.Int32))))
         .then(pl.concat_list(pl.col("reasons"), pl.concat_str([

@@ -23,6 +23,7 @@ SENTENCES = {
     "acct_rubric_rate_1d": lambda r: f"{_pct(r['acct_rubric_rate_1d'])} of prompts use the model as a grader against a rubric",
     "acct_probe_rate_1d": lambda r: f"{_pct(r['acct_probe_rate_1d'])} of prompts try to extract hidden reasoning or instructions",
     "acct_lang_coercion_rate_1d": lambda r: f"{_pct(r['acct_lang_coercion_rate_1d'])} of prompts dictate the language of the reasoning",
+    "acct_rewrite_rate_1d": lambda r: f"{_pct(r['acct_rewrite_rate_1d'])} of prompts ask for censorship-safe rewrites",
     "acct_maxout_rate_1d": lambda r: f"{_pct(r['acct_maxout_rate_1d'])} of prompts demand maximum-length output",
     "acct_thinking_share_1d": lambda r: f"reasoning requested on {_pct(r['acct_thinking_share_1d'])} of requests",
     "acct_thinking_share_7d": lambda r: f"reasoning requested on {_pct(r['acct_thinking_share_7d'])} of the week's requests",

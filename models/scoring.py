@@ -34,6 +34,8 @@ RULES: list[Rule] = [
          ("acct_rubric_rate_1d",)),
     Rule("extraction_probing", 0.55, (pl.col("acct_probe_rate_1d") >= 0.2) & (pl.col("acct_req_count_1d") >= 20),
          ("acct_probe_rate_1d", "acct_4xx_share_1d")),
+    Rule("censorship_rewrite_harvest", 0.45, (pl.col("acct_rewrite_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
+         ("acct_rewrite_rate_1d",)),
     Rule("language_coercion", 0.3, pl.col("acct_lang_coercion_rate_1d") >= 0.2, ("acct_lang_coercion_rate_1d",)),
     Rule("harvesting_reasoning", 0.3, (pl.col("acct_thinking_share_1d") >= 0.8) & (pl.col("acct_near_max_share_1d") >= 0.15),
          ("acct_thinking_share_1d", "acct_near_max_share_1d")),

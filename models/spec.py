@@ -55,9 +55,15 @@ class Tenured(_Strict):
     above_max_goes_to: Action
 
 
+class ContentEvidence(_Strict):
+    min_marker_rate: float = Field(gt=0, le=1)
+    max_action_without: Action
+
+
 class Protections(_Strict):
     allowlisted_org_instead_of_suspend: Action
     tenured: Tenured
+    content_evidence: ContentEvidence
 
 
 class Policy(_Strict):

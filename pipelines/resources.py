@@ -143,8 +143,14 @@ class EnforcementWarehouse(dg.ConfigurableResource):
                 p.unlink(missing_ok=True)
 
     def reset(self) -> None:
-        """Remove everything this warehouse holds (used by the demo to start clean)."""
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Remove published tables, working state and models (the demo starts clean); Dagster's run history stays."""
+        for child in self.path.glob("*"):
+            if child.name == "dagster_home":
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
 
 
 def _sql_list(files: list[str]) -> str:

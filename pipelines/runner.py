@@ -18,6 +18,10 @@ from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
 from pipelines.resources import EnforcementWarehouse
 
 
+# Step logs go to the Dagster instance (the UI shows them); the console shows warnings and errors only.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 class DayFailed(RuntimeError):
     """A day stopped before publication; the warehouse still holds the previous good state."""
 
@@ -42,14 +46,14 @@ class Runner:
         result = dg.materialize(
             [*ASSETS, *CHECKS], selection=daily_selection, partition_key=day.isoformat(),
             instance=self.instance, resources=self._resources, raise_on_error=False,
-            tags={"distill_guard/trigger": "cli"},
+            tags={"distill_guard/trigger": "cli"}, run_config=QUIET,
         )
         if not result.success:
             raise DayFailed(f"{day}: {failure_message(result)}\nPublished results of earlier runs are unchanged.")
         return result
 
     def train(self, as_of: date | None = None) -> dict:
-        config = {"ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
+        config = {**QUIET, "ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
         result = dg.materialize(
             ASSETS, selection=dg.AssetSelection.assets("detector_model"), instance=self.instance,
             resources=self._resources, run_config=config, raise_on_error=False,

@@ -8,7 +8,7 @@ import polars as pl
 from pydantic import Field
 
 from models import training
-from models.policy import active_allowlist, apply_policy
+from models.policy import CONTENT_MARKERS, active_allowlist, apply_policy
 from models.scoring import score_accounts, score_clusters
 from models.spec import load_policy, load_spec
 from pipelines.features import account_features
@@ -57,7 +57,7 @@ def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWare
     feats = store.read("account_features", day, day)
     model = training.load(warehouse.models_dir)
     scores = score_accounts(feats, model)
-    scored = feats.select("account_id", "org_id", "cluster_id", *TENURE_COLUMNS).join(scores, on="account_id")
+    scored = feats.select("account_id", "org_id", "cluster_id", *TENURE_COLUMNS, *CONTENT_MARKERS).join(scores, on="account_id")
     clusters = score_clusters(store.read("clusters", day, day), scored, store.read("cluster_members", day, day))
     store.write("scored", day, scored)
     store.write("clusters_scored", day, clusters)

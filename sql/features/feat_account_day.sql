@@ -44,6 +44,7 @@ volume as (
         avg(m_lang_coercion::int) as acct_lang_coercion_rate_1d,
         avg(m_maxout::int) as acct_maxout_rate_1d,
         avg(m_probe::int) as acct_probe_rate_1d,
+        avg(m_rewrite::int) as acct_rewrite_rate_1d,
         avg(prompt_chars) as acct_prompt_chars_mean_1d
     from req
     group by account_id

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` (main job on the bundled sample) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/distill-guard: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+.PHONY: install demo test sample benchmark evaluate ui clean
+install: $(BIN)/distill-guard
+
+demo: install
+	$(BIN)/distill-guard demo
+
+test: install
+	$(BIN)/python -m pytest
+
+# Regenerates data_samples/raw bit-identically (seed 7, 16 days from 2026-03-02, scale 0.03).
+sample: install
+	rm -rf data_samples/raw
+	$(BIN)/distill-guard simulate --out data_samples/raw --quiet
+
+benchmark: install
+	$(BIN)/python -m benchmarks.run
+
+evaluate: install
+	$(BIN)/distill-guard evaluate
+
+ui: install
+	$(BIN)/distill-guard ui
+
+clean:
+	rm -rf $(VENV) warehouse
