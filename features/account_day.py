@@ -57,7 +57,7 @@ def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: li
         "templates": _run(con, "features/feat_account_templates", day),
         "sync": _run(con, "features/feat_sync_buckets", day),
     }
-    ua = con.sql("select account_id, mode(user_agent) as acct_top_user_agent_1d from derived group by account_id").pl()
+    ua = con.sql(sql("features/feat_account_user_agent")).pl()
     out["features_1d"] = out["features_1d"].join(ua, on="account_id", how="left")
     return out
 

@@ -184,10 +184,9 @@ def coordinate(
     user_agents = (feats.sort("date").group_by("account_id").agg(pl.col("acct_top_user_agent_1d").last().alias("user_agent")))
     orgs = feats.select("account_id", "org_id").unique("account_id")
 
-    edges = pl.concat([
-        static_indicators(acc), _client_indicators(acc, user_agents),
-        _template_indicators(templates), _lockstep_indicators(sync, orgs, templates),
-    ]).unique()
+    parts = [static_indicators(acc), _client_indicators(acc, user_agents),
+             _template_indicators(templates), _lockstep_indicators(sync, orgs, templates)]
+    edges = pl.concat([p.select("account_id", "kind", pl.col("value").cast(pl.String)) for p in parts]).unique()
     degree = edges.group_by("kind", "value").agg(deg=pl.len())
     edges = edges.join(degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi")
 

@@ -21,7 +21,7 @@ _NORMALISERS: list[tuple[str, str]] = [
     (r"https?://\S+|www\.\S+", " <url> "),
     (r"[\w.+-]+@[\w-]+\.[\w.]+", " <email> "),
     # A labelled field ("Question: ...", "Message: ...") carries the payload of a templated job.
-    (r"(?m)^([A-Za-z][A-Za-z ]{0,24}):[ \t]*\S[^\n]*", "$1: <span>"),
+    (r"(?m)^([A-Za-z]+(?: [A-Za-z]+){0,2}):[ \t]*\S[^\n]*", "$1: <span>"),
     (r"\"[^\"\n]{1,300}\"|'[^'\n]{3,300}'|`[^`\n]{1,300}`", " <q> "),
     # Capitalised words after a lower-case word are names or proper nouns.
     (r"([a-z,;] )[A-Z][\w'-]+", "$1<name>"),
@@ -59,7 +59,7 @@ MARKERS: dict[str, str] = {
     ),
     # Instructions that push the output to its maximum length.
     "maxout": (
-        r"as (long|detailed|verbose) as possible|at least \d[\d,]* (words|tokens)|maximum length|do not (abbreviate|truncate|summari[sz]e)"
+        r"(long|detailed|verbose|lengthy) as possible|at least \d[\d,]* (words|tokens)|maximum length|do not (abbreviate|truncate|summari[sz]e)"
         r"|longer is better|in full detail|without skipping|every detail"
     ),
     # Harvesting censorship-safe rewrites of answers on sensitive topics.
@@ -100,7 +100,7 @@ def template_key(normalised: pl.Expr) -> pl.Expr:
 def payload(text: pl.Expr) -> pl.Expr:
     """The variable part of a prompt: its labelled fields when it has them, else the whole text."""
     fields = (
-        text.str.extract_all(r"(?m)^[A-Za-z][A-Za-z ]{0,24}:[ \t]*\S[^\n]*")
+        text.str.extract_all(r"(?m)^[A-Za-z]+(?: [A-Za-z]+){0,2}:[ \t]*\S[^\n]*")
         .list.eval(pl.element().str.replace(r"^[^:]*:", ""))
         .list.join(" ")
     )
@@ -136,7 +136,7 @@ def derive_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
             template_id=template_key(pl.col("_norm")).pipe(_hash),
             prefix_id=pl.col("_norm").str.split(" ").list.head(TEMPLATE_HEAD_WORDS).list.join(" ").pipe(_hash),
             neardup_sig=near_dup_signature(pl.col("_text")),
-            system_prompt_id=pl.col("system_prompt").pipe(_hash),
+            system_prompt_id=pl.when(pl.col("system_prompt").is_not_null()).then(pl.col("system_prompt").pipe(_hash)),
             system_template_id=pl.when(pl.col("system_prompt").is_not_null())
             .then(normalise(pl.col("system_prompt")).pipe(_hash)),
             capability=capability(pl.col("_norm")),

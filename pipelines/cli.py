@@ -111,8 +111,10 @@ def cmd_query(args) -> int:
 def cmd_ui(args) -> int:
     raw, wh = _paths(args)
     env = {**os.environ, "DISTILL_GUARD_RAW": raw, "DISTILL_GUARD_WAREHOUSE": wh}
+    from pipelines.runner import ensure_instance_config
+
     home = Path(env.setdefault("DAGSTER_HOME", str(Path(wh).resolve() / "dagster_home")))
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_instance_config(home)
     print(f"Dagster UI and daemon on the local instance at {home}; schedules and the labels sensor start RUNNING.")
     return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
                             "-p", str(args.port), "-h", args.host], env=env, cwd=REPO_ROOT)

@@ -14,7 +14,7 @@ from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 HYDRA_MEMORY_DAYS = 30
 ENFORCED_ACTIONS = ["rate_limit", "require_verification", "degrade_reasoning", "suspend"]
-COMMON = dict(partitions_def=daily_partitions, group_name="features", backfill_policy=dg.BackfillPolicy.single_run())
+COMMON = dict(partitions_def=daily_partitions, group_name="features", backfill_policy=dg.BackfillPolicy.multi_run(1))
 
 
 @dg.asset(deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)

@@ -21,7 +21,7 @@ def partition_day(context) -> date:
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="ingest",
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=dg.BackfillPolicy.multi_run(1),
     description="The day's raw requests and accounts snapshot, once the gateway has marked them complete (_SUCCESS).",
 )
 def raw_partition(context: dg.AssetExecutionContext, raw: RawLogWarehouse) -> dg.MaterializeResult:

@@ -11,7 +11,7 @@ from pipelines.partitions import daily_partitions
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.scoring import enforcement_actions
 
-COMMON = dict(partitions_def=daily_partitions, group_name="publishing", backfill_policy=dg.BackfillPolicy.single_run())
+COMMON = dict(partitions_def=daily_partitions, group_name="publishing", backfill_policy=dg.BackfillPolicy.multi_run(1))
 CLUSTER_COLUMNS = ["date", "cluster_id", "n_accounts", "score", "indicators"]
 
 

@@ -20,7 +20,7 @@ def requests_suite():
         E.ExpectColumnValuesToBeBetween(column="status", min_value=100, max_value=599),
         E.ExpectColumnValuesToBeBetween(column="latency_ms", min_value=0),
         E.ExpectColumnValuesToMatchRegex(column="country", regex=r"^[A-Z]{2}$", mostly=1.0),
-        E.ExpectColumnValuesToMatchRegex(column="ip", regex=r"^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$"),
+        E.ExpectColumnValuesToMatchRegex(column="ip", regex=r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)$"),
         E.ExpectColumnValuesToBeUnique(column="request_id"),
         E.ExpectColumnValuesToNotBeNull(column="prompt"),
         E.ExpectColumnValueLengthsToBeBetween(column="prompt", max_value=4000),

@@ -83,8 +83,25 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
 def local_instance(warehouse: Path) -> dg.DagsterInstance:
     """The persistent local Dagster instance (DAGSTER_HOME, by default inside the warehouse folder)."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(warehouse).resolve() / "dagster_home")))
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_instance_config(home)
     return dg.DagsterInstance.get()
+
+
+INSTANCE_CONFIG = """\
+# Written by distill-guard. Days must run one at a time and in order (a day reads the enforcement
+# published for the days before it), so queued runs, backfills included, run one at a time.
+run_queue:
+  max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_instance_config(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG)
 
 
 def trainable(runner: Runner, as_of: date, min_days: int = 4) -> bool:

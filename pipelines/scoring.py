@@ -16,7 +16,7 @@ from pipelines.ingest import partition_day
 from pipelines.partitions import daily_partitions
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
-COMMON = dict(partitions_def=daily_partitions, group_name="scoring", backfill_policy=dg.BackfillPolicy.single_run())
+COMMON = dict(partitions_def=daily_partitions, group_name="scoring", backfill_policy=dg.BackfillPolicy.multi_run(1))
 TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
 
 

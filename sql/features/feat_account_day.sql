@@ -115,7 +115,10 @@ system_templates as (
 ),
 
 capabilities as (
-    select account_id, arg_max(capability, n) as acct_top_capability_1d, max(n) / sum(n) as acct_top_capability_share_1d
+    select
+        account_id,
+        (array_agg(capability order by n desc, capability))[1] as acct_top_capability_1d,
+        max(n) / sum(n) as acct_top_capability_share_1d
     from (select account_id, capability, count(*) as n from req group by all) as c
     group by account_id
 ),

@@ -42,7 +42,7 @@ volume_window as (
         sum(acct_cot_rate_1d * acct_req_count_1d) / sum(acct_req_count_1d) as acct_cot_rate_7d,
         sum(acct_thinking_share_1d * acct_req_count_1d) / sum(acct_req_count_1d) as acct_thinking_share_7d,
         max(acct_req_count_1d) as acct_peak_req_count_7d,
-        arg_max(date, acct_req_count_1d) as peak_date,
+        (array_agg(date order by acct_req_count_1d desc, date desc))[1] as peak_date,
         max(acct_age_days) filter (where date = $day::date) as age_today
     from history
     group by account_id
