@@ -11,7 +11,7 @@ from models.spec import Policy
 # Share-of-prompts features that count as extraction content in the account's own traffic.
 CONTENT_MARKERS = ["acct_cot_rate_1d", "acct_rubric_rate_1d", "acct_probe_rate_1d", "acct_lang_coercion_rate_1d",
                    "acct_rewrite_rate_1d", "acct_maxout_rate_1d", "acct_near_max_share_1d"]
-SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "model_version", "run_id"]
+SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "model_version", "run_id", "rules_score"]
 ACTIONS_COLUMNS = ["date", "account_id", "org_id", "action", "score", "cluster_id", "reasons", "effective_from",
                    "expires_at", "model_version", "run_id", "risk_band", "policy_version", "protection"]
 
@@ -28,7 +28,7 @@ def apply_policy(
     policy: Policy,
     day: date,
     run_id: str,
-    scored: pl.DataFrame,      # account_id, org_id, cluster_id, score, reasons, model_version, tenure and CONTENT_MARKERS columns
+    scored: pl.DataFrame,      # account_id, org_id, cluster_id, score, rules_score, reasons, model_version, tenure and CONTENT_MARKERS columns
     clusters: pl.DataFrame,    # cluster_id, n_accounts, score
     allowlist: pl.DataFrame,   # org_id (active)
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -48,6 +48,10 @@ def apply_policy(
         .with_columns(risk_band=band_expr, _base=action_expr)
         .with_columns(_level=pl.col("_base").replace_strict(ladder, default=-1, return_dtype=pl.Int32))
     )
+    floor = policy.rules_floor
+    df = df.with_columns(_level=pl.when(pl.col("rules_score") >= floor.min_rules_score)
+                         .then(pl.max_horizontal("_level", pl.lit(ladder[floor.action])))
+                         .otherwise(pl.col("_level")))
     risky_cluster = (pl.col("_c_score") >= esc.min_cluster_score) & (pl.col("_c_n") >= esc.min_cluster_accounts)
     top = len(policy.ladder) - 1
     df = df.with_columns(

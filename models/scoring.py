@@ -1,9 +1,11 @@
 """Account and cluster scores with reasons: the trained model when one exists, transparent rules before.
 
 Cold start (a fresh install, or too few labels): each rule below that fires
-contributes its weight, combined as a noisy-OR; long-tenured verified paying
-accounts have their score halved. Reasons are the rules that fired, strongest
-first. The model_version column says which scorer produced a row.
+contributes its weight, combined as a noisy-OR (tenure protections live in the
+policy, not here). Reasons are the rules that fired, strongest first. The
+model_version column says which scorer produced a row. Once a model exists the
+rule score still travels with every row: it is a model input, and the policy
+gives a floor to accounts the rules recognise (behaviours absent from labels).
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ class Rule:
 
 
 RULES: list[Rule] = [
-    Rule("reasoning_reconstruction", 0.55, (pl.col("acct_cot_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
+    Rule("reasoning_reconstruction", 0.55, (pl.col("acct_cot_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 20),
          ("acct_cot_rate_1d", "acct_req_count_1d")),
     Rule("rubric_grading", 0.45, (pl.col("acct_rubric_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
          ("acct_rubric_rate_1d",)),
     Rule("extraction_probing", 0.55, (pl.col("acct_probe_rate_1d") >= 0.2) & (pl.col("acct_req_count_1d") >= 20),
          ("acct_probe_rate_1d", "acct_4xx_share_1d")),
-    Rule("censorship_rewrite_harvest", 0.45, (pl.col("acct_rewrite_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
+    Rule("censorship_rewrite_harvest", 0.55, (pl.col("acct_rewrite_rate_1d") >= 0.3) & (pl.col("acct_req_count_1d") >= 50),
          ("acct_rewrite_rate_1d",)),
     Rule("language_coercion", 0.3, pl.col("acct_lang_coercion_rate_1d") >= 0.2, ("acct_lang_coercion_rate_1d",)),
     Rule("harvesting_reasoning", 0.3, (pl.col("acct_thinking_share_1d") >= 0.8) & (pl.col("acct_near_max_share_1d") >= 0.15),
@@ -50,27 +52,27 @@ RULES: list[Rule] = [
     Rule("linked_to_enforced", 0.5, pl.col("acct_enforced_link_count") >= 1, ("acct_enforced_link_count",)),
     Rule("proxy_rotation", 0.25, pl.col("acct_distinct_asns_1d") >= 5, ("acct_distinct_asns_1d",)),
 ]
-TENURED = (pl.col("acct_age_days") >= 180) & (pl.col("acct_verified") == 1) & (pl.col("acct_payment_present") == 1)
+
+
+def _rule_hits(features: pl.DataFrame) -> np.ndarray:
+    return features.select([r.when.fill_null(False).alias(r.name) for r in RULES]).to_numpy().astype(bool)
+
+
+def rule_reasons(features: pl.DataFrame) -> list[list[str]]:
+    """Sentences for the rules that fired on each row, strongest rule first."""
+    hits = _rule_hits(features)
+    order = np.argsort(-np.array([r.weight for r in RULES]), kind="stable")
+    return [[sentence(RULES[k].features[0], row) for k in order if hits[i, k]] for i, row in enumerate(features.to_dicts())]
 
 
 def score_rules(features: pl.DataFrame) -> pl.DataFrame:
     """Cold-start scores: (account_id, score, reasons, model_version)."""
     if features.is_empty():
         return _empty()
-    fired = features.select(
-        "account_id", TENURED.fill_null(False).alias("_tenured"),
-        *[r.when.fill_null(False).alias(r.name) for r in RULES],
-    )
+    hits = _rule_hits(features)
     weights = np.array([r.weight for r in RULES])
-    hits = fired.select([r.name for r in RULES]).to_numpy().astype(bool)
     score = 1.0 - np.prod(np.where(hits, 1.0 - weights, 1.0), axis=1)
-    score = np.where(fired["_tenured"].to_numpy(), score * 0.5, score)
-    rows = features.to_dicts()
-    reasons = []
-    order = np.argsort(-weights, kind="stable")
-    for i, row in enumerate(rows):
-        texts = [sentence(f, row) for k in order if hits[i, k] for f in RULES[k].features[:1]]
-        reasons.append(texts[:MAX_REASONS])
+    reasons = [texts[:MAX_REASONS] for texts in rule_reasons(features)]
     return pl.DataFrame({
         "account_id": features["account_id"], "score": score.astype(float),
         "reasons": pl.Series(reasons, dtype=pl.List(pl.String)), "model_version": COLD_START_VERSION,
@@ -84,11 +86,18 @@ def score_model(features: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
     score = model.predict(features)
     contrib = model.contributions(features)[:, :-1]
     cols = model.metadata["features"]
-    rows = features.to_dicts()
+    rows = model.inputs(features).to_dicts()
+    fired = rule_reasons(features)
     reasons = []
     for i, row in enumerate(rows):
         top = np.argsort(-contrib[i], kind="stable")[:MAX_REASONS]
-        reasons.append([sentence(cols[k], row) for k in top if contrib[i, k] > 0])
+        texts = []
+        for k in top:
+            if contrib[i, k] <= 0:
+                continue
+            # The stacked rule score is explained by the rules that fired.
+            texts += fired[i][:1] if cols[k] == "rules_score" else [sentence(cols[k], row)]
+        reasons.append(list(dict.fromkeys(texts)))
     return pl.DataFrame({
         "account_id": features["account_id"], "score": score.astype(float),
         "reasons": pl.Series(reasons, dtype=pl.List(pl.String)), "model_version": model.version,
@@ -96,7 +105,10 @@ def score_model(features: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
 
 
 def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.DataFrame:
-    return score_model(features, model) if model is not None else score_rules(features)
+    """Scores with reasons, plus the rule score (``rules_score``) the policy's floor reads."""
+    rules = score_rules(features)
+    scored = score_model(features, model) if model is not None else rules
+    return scored.join(rules.select("account_id", pl.col("score").alias("rules_score")), on="account_id", how="left")
 
 
 def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:

@@ -26,6 +26,8 @@ class ModelSpec(_Strict):
     unlabeled_weight: float = Field(ge=0, le=1, description="Weight of unlabeled account-days, taken as benign.")
     exclude_unlabeled_in_positive_clusters: bool = True
     min_positive_accounts: int = Field(ge=1)
+    min_positive_campaigns: int = Field(ge=1)
+    stack_rule_score: bool = Field(description="Feed the cold-start rule score to the model as a feature.")
     seed: int
     num_threads: int = Field(ge=1)
     lightgbm: dict[str, float | int | str]
@@ -45,6 +47,11 @@ class ClusterEscalation(_Strict):
     min_cluster_accounts: int = Field(ge=2)
     steps: int = Field(ge=0)
     floor_action: Action
+
+
+class RulesFloor(_Strict):
+    min_rules_score: float = Field(ge=0, le=1)
+    action: Action
 
 
 class Tenured(_Strict):
@@ -69,6 +76,7 @@ class Protections(_Strict):
 class Policy(_Strict):
     version: str
     bands: list[Band]
+    rules_floor: RulesFloor
     cluster_escalation: ClusterEscalation
     protections: Protections
     ladder: list[Action]

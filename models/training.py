@@ -33,6 +33,15 @@ def as_of_instant(as_of: date) -> datetime:
     return datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
 
 
+def check_enough_labels(labels: pl.DataFrame, as_of: date, spec: ModelSpec) -> None:
+    """Raise NotEnoughLabels unless the labels usable at ``as_of`` meet the spec's minimums."""
+    pos = usable_labels(labels, as_of).filter(pl.col("label") == 1)
+    accounts, campaigns = pos.height, pos["campaign_id"].drop_nulls().n_unique()
+    if accounts < spec.min_positive_accounts or campaigns < spec.min_positive_campaigns:
+        raise NotEnoughLabels(f"{accounts} confirmed attacker account(s) in {campaigns} campaign(s) before {as_of}; "
+                              f"need {spec.min_positive_accounts} in {spec.min_positive_campaigns}")
+
+
 def usable_labels(labels: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Each account's latest label confirmed before ``as_of`` (point-in-time)."""
     cutoff = as_of_instant(as_of)
@@ -92,16 +101,30 @@ class TrainedModel:
     calibration: dict
     metadata: dict
 
+    def inputs(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return with_rule_score(frame) if RULE_SCORE in self.metadata["features"] else frame
+
     def predict_raw(self, frame: pl.DataFrame) -> np.ndarray:
-        return self.booster.predict(_matrix(frame, self.metadata["features"]), num_threads=self.metadata["num_threads"])
+        return self.booster.predict(_matrix(self.inputs(frame), self.metadata["features"]), num_threads=self.metadata["num_threads"])
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
         return apply_calibration(self.calibration, self.predict_raw(frame))
 
     def contributions(self, frame: pl.DataFrame) -> np.ndarray:
         """Per-feature contributions (log-odds), last column the bias."""
-        return self.booster.predict(_matrix(frame, self.metadata["features"]), pred_contrib=True,
+        return self.booster.predict(_matrix(self.inputs(frame), self.metadata["features"]), pred_contrib=True,
                                     num_threads=self.metadata["num_threads"])
+
+
+RULE_SCORE = "rules_score"
+
+
+def with_rule_score(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds the cold-start rule score (stacked as a model input)."""
+    from models.scoring import score_rules
+
+    rules = score_rules(frame.select(pl.exclude(RULE_SCORE)))["score"]
+    return frame.with_columns(rules.alias(RULE_SCORE))
 
 
 def _matrix(frame: pl.DataFrame, cols: list[str]) -> np.ndarray:
@@ -118,10 +141,13 @@ def _params(spec: ModelSpec) -> dict:
 
 
 def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: ModelSpec) -> TrainedModel:
+    check_enough_labels(labels, as_of, spec)
+    if spec.stack_rule_score:
+        features = with_rule_score(features)
     data = build_training_set(features, labels, as_of, spec)
     positives = data.filter(pl.col("label") == 1)["account_id"].n_unique()
-    if positives < spec.min_positive_accounts:
-        raise NotEnoughLabels(f"{positives} confirmed attacker account(s) before {as_of}; need {spec.min_positive_accounts}")
+    if positives == 0:
+        raise NotEnoughLabels(f"no confirmed attacker was active in the training window before {as_of}")
     cols = [c for c in feature_columns(features) if c not in spec.exclude_features]
     days = sorted(data["date"].unique())
     val_days = days[-spec.validation_days:] if len(days) > spec.validation_days else days[-1:]

@@ -104,36 +104,40 @@ def ensure_instance_config(home: Path) -> None:
         config.write_text(INSTANCE_CONFIG)
 
 
-def trainable(runner: Runner, as_of: date, min_days: int = 4) -> bool:
-    """Enough stored feature days and confirmed attackers before ``as_of`` to train."""
+def new_labels_since(runner: Runner, last_as_of: date | None, as_of: date, min_days: int = 4) -> bool:
+    """Whether training as of ``as_of`` is possible and would see labels that ``last_as_of`` did not."""
     from models.spec import load_spec
-    from models.training import usable_labels
+    from models.training import NotEnoughLabels, check_enough_labels, usable_labels
 
     spec = load_spec()
     store = runner.warehouse.store()
     days = [as_of - timedelta(days=i) for i in range(1, spec.training_window_days + 1)]
-    if sum(store.has("account_features", d) for d in days) < min_days:
-        return False
     files = runner._resources["raw"].warehouse().files("labels")
-    if not files:
+    if not files or sum(store.has("account_features", d) for d in days) < min_days:
         return False
-    labels = usable_labels(pl.read_parquet(files, hive_partitioning=False), as_of)
-    return int((labels["label"] == 1).sum()) >= spec.min_positive_accounts
+    labels = pl.read_parquet(files, hive_partitioning=False)
+    try:
+        check_enough_labels(labels, as_of, spec)
+    except NotEnoughLabels:
+        return False
+    return last_as_of is None or usable_labels(labels, as_of).height > usable_labels(labels, last_as_of).height
 
 
 def replay(runner: Runner, days: list[date], train_when_possible: bool = True, progress=None) -> date | None:
-    """Run ``days`` in order; train once (before the first day labels allow) when no model exists yet."""
+    """Run ``days`` in order, retraining before a day whenever new reviewed labels became usable (what the
+    labels sensor does in production); returns the as-of date of the last training, or None."""
     from models.training import load
 
-    trained_as_of = None
-    have_model = load(runner.warehouse.models_dir) is not None
+    current = load(runner.warehouse.models_dir)
+    last_as_of = date.fromisoformat(current.metadata["as_of"]) if current else None
+    trained = None
     for day in days:
-        if train_when_possible and not have_model and trainable(runner, day):
+        if train_when_possible and new_labels_since(runner, last_as_of, day):
             runner.train(day)
-            have_model, trained_as_of = True, day
+            last_as_of = trained = day
             if progress:
                 progress(f"trained detector as of {day}")
         runner.run_day(day)
         if progress:
             progress(f"published {day}")
-    return trained_as_of
+    return trained

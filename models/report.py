@@ -1,0 +1,147 @@
+"""`distill-guard evaluate`: simulate a seed the model never saw, replay it, and report against ground truth.
+
+The replay is the product itself (Dagster assets through the runner): cold-start
+rules until labels allow training, then the detector trained on that seed's early
+labelled days; metrics are computed on the days scored by the trained model.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from models.evaluation import calibration_table, recall_at_fpr, roc_auc, write_plots
+
+HARD_NEGATIVES = ["labeling_pipeline", "eval_harness", "synthetic_contract", "class_hackathon", "enterprise_ramp",
+                  "reasoning_curious", "aggregator"]
+NON_MONITOR = ["rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review"]
+CALIBRATION_TOLERANCE = 0.15
+
+
+def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None) -> Path:
+    import dagster as dg
+
+    from pipelines.runner import Runner, replay
+    from simulator.generate import simulate
+
+    out = Path(out)
+    raw, wh = out / "data", out / "warehouse"
+    for p in (raw, wh):
+        if p.exists():
+            import shutil
+
+            shutil.rmtree(p)
+    simulate(raw, start, days, scale, seed, corpus, progress=False)
+    runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
+    all_days = runner._resources["raw"].warehouse().days()
+    trained = replay(runner, all_days)
+    tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
+              for t in ("account_scores", "enforcement_actions")}
+    metrics, sections, pngs = analyse(raw, tables, trained, out)
+    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(), "corpus": str(corpus) if corpus else None})
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
+    report = out / "report.md"
+    report.write_text(render(metrics, sections, pngs))
+    return report
+
+
+def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[dict, dict, list[str]]:
+    truth_days = pl.read_parquet(raw / "_truth" / "account_days" / "**" / "*.parquet")
+    truth_acc = pl.read_parquet(raw / "_truth" / "accounts.parquet")
+    campaigns = pl.read_parquet(raw / "_truth" / "campaigns.parquet")
+    allow = pl.read_parquet(raw / "allowlist" / "*.parquet")["org_id"]
+    scores = tables["account_scores"].join(truth_days.select("date", "account_id", "is_attack", "population", "behaviour"),
+                                           on=["date", "account_id"], how="left")
+    actions = tables["enforcement_actions"].join(truth_acc.select("account_id", "population", "is_attack"), on="account_id", how="left")
+    # Days scored by a trained model (each trained only on labels confirmed before that day).
+    modelled = scores.filter(pl.col("model_version").str.starts_with("lgbm-"))
+    eval_from = modelled["date"].min() if modelled.height else scores["date"].min()
+    ev = scores.filter(pl.col("date") >= eval_from)
+    model_versions = scores.filter(pl.col("date") >= eval_from)["model_version"].unique().sort().to_list()
+    per_acct = ev.group_by("account_id").agg(pl.col("score").max(), pl.col("is_attack").first(), pl.col("population").first())
+    y, p = per_acct["is_attack"].to_numpy().astype(int), per_acct["score"].to_numpy()
+    rec3, thr3 = recall_at_fpr(y, p, 1e-3)
+    rec2, thr2 = recall_at_fpr(y, p, 1e-2)
+    yd, pd_ = ev["is_attack"].to_numpy().astype(int), ev["score"].to_numpy()
+    calib = calibration_table(yd, pd_)
+    worst = calib.filter(pl.col("n") >= 20)["gap"].max()
+
+    ev_actions = actions.filter(pl.col("date") >= eval_from)
+    by_behaviour = (
+        per_acct.filter(pl.col("is_attack")).join(ev.select("account_id", "behaviour").unique("account_id"), on="account_id")
+        .join(ev_actions.filter(pl.col("action").is_in(NON_MONITOR)).select("account_id").unique().with_columns(acted=pl.lit(True)),
+              on="account_id", how="left")
+        .group_by("behaviour").agg(accounts=pl.len(), recall_at_0_5=(pl.col("score") >= 0.5).mean(),
+                                   acted_share=pl.col("acted").fill_null(False).mean(), mean_max_score=pl.col("score").mean())
+        .sort("behaviour")
+    )
+    legit_actions = actions.filter(~pl.col("is_attack").fill_null(False))
+    # Look-alikes over every replayed day, cold-start days included: a wrong action is wrong whoever scored it.
+    all_days = scores.group_by("account_id").agg(pl.col("score").max(), pl.col("population").first())
+    hard = (
+        all_days.filter(pl.col("population").is_in(HARD_NEGATIVES))
+        .group_by("population").agg(accounts=pl.len(), mean_max_score=pl.col("score").mean(), max_score=pl.col("score").max())
+        .join(legit_actions.group_by("population").agg(
+            suspended=pl.col("account_id").filter(pl.col("action") == "suspend").n_unique(),
+            non_monitor=pl.col("account_id").filter(pl.col("action").is_in(NON_MONITOR)).n_unique(),
+            actions=pl.col("action").unique().sort().str.join(", ")), on="population", how="left")
+        .with_columns(pl.col("suspended").fill_null(0), pl.col("non_monitor").fill_null(0))
+        .sort("population")
+    )
+    acted = actions.filter(pl.col("action").is_in(NON_MONITOR) & pl.col("is_attack").fill_null(False)).join(
+        truth_acc.select("account_id", "campaign_id"), on="account_id")
+    ttfa = campaigns.join(acted.group_by("campaign_id").agg(first_action=pl.col("date").min()), on="campaign_id", how="left").with_columns(
+        days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days()).sort("campaign_id")
+    legit_suspended = legit_actions.filter(pl.col("action") == "suspend")["account_id"].n_unique()
+    allow_suspended = actions.filter(pl.col("org_id").is_in(allow.implode()) & (pl.col("action") == "suspend")).height
+    dist = scores.group_by("account_id").agg(pl.col("score").max(), pl.col("population").first()).drop_nulls("population")
+    pngs = write_plots(out, y, p, dist, calib)
+    metrics = {
+        "last_trained_as_of": trained, "evaluated_days_from": eval_from, "model_versions": model_versions, "accounts": int(len(y)), "attack_accounts": int(y.sum()),
+        "roc_auc": roc_auc(y, p), "recall_at_fpr_1e-3": rec3, "threshold_at_fpr_1e-3": thr3,
+        "recall_at_fpr_1e-2": rec2, "calibration_max_gap_bins_n20": worst, "calibration_tolerance": CALIBRATION_TOLERANCE,
+        "legit_accounts_suspended": legit_suspended, "allowlisted_suspended": allow_suspended,
+        "campaigns": ttfa.height, "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
+        "campaigns_never_acted": int(ttfa["first_action"].null_count()),
+    }
+    sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib}
+    return metrics, sections, pngs
+
+
+def _md(frame: pl.DataFrame) -> str:
+    cols = frame.columns
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in frame.iter_rows():
+        rows.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+    return "\n".join(rows)
+
+
+def render(m: dict, s: dict, pngs: list[str]) -> str:
+    f = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))  # noqa: E731
+    lines = [
+        "# distill-guard evaluation", "",
+        f"Simulated seed {m['seed']}, {m['days']} days from {m['start']} at scale {m['scale']}"
+        + (f", with real prompt text from {m['corpus']}" if m["corpus"] else "") + ".",
+        f"The detector was retrained whenever new reviewed labels became usable (as the labels sensor does), each time "
+        f"only on that seed's earlier days and labels; {len(m['model_versions'])} model version(s) scored the evaluated days, "
+        f"the last trained as of {m['last_trained_as_of']}. Metrics use the days from {m['evaluated_days_from']} on, the first "
+        "day a trained model scored (account level: the account's highest score over those days).", "",
+        "## Headline", "",
+        f"- accounts: {m['accounts']} ({m['attack_accounts']} attackers)",
+        f"- ROC-AUC: {f(m['roc_auc'])}",
+        f"- recall at FPR 1e-3: {f(m['recall_at_fpr_1e-3'])} (threshold {f(m['threshold_at_fpr_1e-3'])}); at FPR 1e-2: {f(m['recall_at_fpr_1e-2'])}",
+        f"- largest calibration gap over deciles with at least 20 account-days: {f(m['calibration_max_gap_bins_n20'])} (tolerance {m['calibration_tolerance']})",
+        f"- legitimate accounts suspended: {m['legit_accounts_suspended']}; allowlisted accounts suspended: {m['allowlisted_suspended']}",
+        f"- campaigns with a non-monitor action within 2 days of their start: {m['campaigns_acted_within_2_days']} of {m['campaigns']}"
+        f" (never acted on: {m['campaigns_never_acted']})", "",
+        "## Per behaviour (attackers)", "", _md(s["behaviour"]), "",
+        "## Hard negatives and look-alikes (all replayed days, cold start included)", "", _md(s["hard"]), "",
+        "## Campaign time to first action", "", _md(s["ttfa"]), "",
+        "## Calibration (account-days)", "", _md(s["calibration"].select("lo", "hi", "n", "mean_predicted", "observed_rate", "gap")), "",
+        "## Plots", "",
+    ] + [f"![{p}]({p})" for p in pngs]
+    return "\n".join(lines) + "\n"
