@@ -55,6 +55,9 @@ RULES: list[Rule] = [
 
 
 def _rule_hits(features: pl.DataFrame) -> np.ndarray:
+    # Features stored before a rule's input existed (older backfilled days) simply do not fire it.
+    needed = {c for r in RULES for c in r.when.meta.root_names()}
+    features = features.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in sorted(needed - set(features.columns))])
     return features.select([r.when.fill_null(False).alias(r.name) for r in RULES]).to_numpy().astype(bool)
 
 
