@@ -195,7 +195,8 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
     for pi, base in enumerate(POPULATIONS):
         prng = np.random.default_rng([seed, 1, pi])
         pop = _campaign_params(base, prng)
-        n = max(pop.min_n, int(round(pop.n * scale)))
+        # A few big tenants (pipelines, aggregators) grow in volume with scale, not in number.
+        n = pop.n if pop.rate_scales else max(pop.min_n, int(round(pop.n * scale)))
         # Active window of the population (campaign dates, release bursts, events, ramps).
         if pop.start == "campaign":
             first = int(prng.integers(0, max(1, int(days * .6))))
