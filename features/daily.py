@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from features.account_day import account_day, account_window
+from features.account_day import account_day, account_window, derive_day
 from features.coordination import WINDOW_DAYS, Coordination, coordinate
 from features.raw import RawWarehouse
 from features.store import Store
@@ -19,10 +19,13 @@ from features.store import Store
 NON_FEATURES = {"date", "account_id", "org_id", "cluster_id", "acct_top_user_agent_1d", "acct_top_capability_1d", "acct_tier"}
 
 
-def derive(raw: RawWarehouse, store: Store, day: date) -> None:
-    from features.account_day import derive_day
+# Derived requests are the one per-request intermediate; older days are not read again.
+DERIVED_RETENTION_DAYS = 3
 
+
+def derive(raw: RawWarehouse, store: Store, day: date) -> None:
     derive_day(raw.ready_files("requests", day), store.path("derived", day))
+    store.prune("derived", before=day - timedelta(days=DERIVED_RETENTION_DAYS))
 
 
 def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import polars as pl
 
 HASH_SEED = 20260301
-TEMPLATE_HEAD_WORDS = 10
-TEMPLATE_TAIL_WORDS = 6
+TEMPLATE_HEAD_CHARS = 64
+TEMPLATE_TAIL_CHARS = 40
 HEAD_CHARS = 600
 TAIL_CHARS = 300
 
@@ -85,16 +85,14 @@ def normalise(text: pl.Expr) -> pl.Expr:
     out = text
     for pattern, repl in _NORMALISERS:
         out = out.str.replace_all(pattern, repl)
-    return out.str.to_lowercase().str.replace_all(r"[^\w<>?!.,:;'\-]+", " ").str.strip_chars()
+    return out.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
 
 def template_key(normalised: pl.Expr) -> pl.Expr:
-    """Head and tail words of the normalised text: a wrapper's fixed ends, whatever the payload between."""
-    words = normalised.str.split(" ")
-    head_tail = pl.when(words.list.len() <= TEMPLATE_HEAD_WORDS + TEMPLATE_TAIL_WORDS).then(words).otherwise(
-        pl.concat_list(words.list.head(TEMPLATE_HEAD_WORDS), pl.lit(["…"]), words.list.tail(TEMPLATE_TAIL_WORDS))
+    """Head and tail of the normalised text: a wrapper's fixed ends, whatever the payload between."""
+    return pl.when(normalised.str.len_chars() <= TEMPLATE_HEAD_CHARS + TEMPLATE_TAIL_CHARS).then(normalised).otherwise(
+        pl.concat_str([normalised.str.head(TEMPLATE_HEAD_CHARS), pl.lit(" … "), normalised.str.tail(TEMPLATE_TAIL_CHARS)])
     )
-    return head_tail.list.join(" ")
 
 
 def payload(text: pl.Expr) -> pl.Expr:
@@ -134,7 +132,7 @@ def derive_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(_norm=normalise(pl.col("_text")), _lower=pl.col("_text").str.to_lowercase())
         .with_columns(
             template_id=template_key(pl.col("_norm")).pipe(_hash),
-            prefix_id=pl.col("_norm").str.split(" ").list.head(TEMPLATE_HEAD_WORDS).list.join(" ").pipe(_hash),
+            prefix_id=pl.col("_norm").str.head(TEMPLATE_HEAD_CHARS).pipe(_hash),
             neardup_sig=near_dup_signature(pl.col("_text")),
             system_prompt_id=pl.when(pl.col("system_prompt").is_not_null()).then(pl.col("system_prompt").pipe(_hash)),
             system_template_id=pl.when(pl.col("system_prompt").is_not_null())

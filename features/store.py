@@ -31,6 +31,14 @@ class Store:
     def has(self, kind: str, day: date) -> bool:
         return self.path(kind, day).exists()
 
+    def prune(self, kind: str, before: date) -> None:
+        """Delete the partitions of ``kind`` for days before ``before``."""
+        for folder in (Path(self.root) / kind).glob("date=*"):
+            if date.fromisoformat(folder.name.split("=", 1)[1]) < before:
+                for f in folder.iterdir():
+                    f.unlink()
+                folder.rmdir()
+
     def read(self, kind: str, first: date, last: date) -> pl.DataFrame | None:
         """Rows of the days ``first``..``last`` that exist, in day order; None when there are none."""
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -13,7 +13,7 @@ CONTENT_MARKERS = ["acct_cot_rate_1d", "acct_rubric_rate_1d", "acct_probe_rate_1
                    "acct_rewrite_rate_1d", "acct_maxout_rate_1d", "acct_near_max_share_1d"]
 SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "model_version", "run_id", "rules_score"]
 ACTIONS_COLUMNS = ["date", "account_id", "org_id", "action", "score", "cluster_id", "reasons", "effective_from",
-                   "expires_at", "model_version", "run_id", "risk_band", "policy_version", "protection"]
+                   "expires_at", "model_version", "run_id", "risk_band", "rules_score", "policy_version", "protection"]
 
 
 def active_allowlist(allowlist: pl.DataFrame | None, day: date) -> pl.DataFrame:

@@ -40,7 +40,7 @@ def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus:
     all_days = runner._resources["raw"].warehouse().days()
     trained = replay(runner, all_days)
     tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
-              for t in ("account_scores", "enforcement_actions")}
+              for t in ("account_scores", "enforcement_actions", "account_features")}
     metrics, sections, pngs = analyse(raw, tables, trained, out)
     metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(), "corpus": str(corpus) if corpus else None})
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
@@ -108,8 +108,24 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
         "campaigns": ttfa.height, "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
         "campaigns_never_acted": int(ttfa["first_action"].null_count()),
     }
-    sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib}
+    sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib,
+                "features": feature_distributions(tables["account_features"], truth_days)}
     return metrics, sections, pngs
+
+
+DISTRIBUTION_FEATURES = ["acct_req_count_1d", "acct_top_template_share_1d", "acct_thinking_share_1d", "acct_cot_rate_1d",
+                         "acct_near_max_share_1d", "acct_hour_entropy_1d", "acct_age_days", "cluster_n_orgs", "cluster_fresh_share"]
+
+
+def feature_distributions(features: pl.DataFrame, truth_days: pl.DataFrame) -> pl.DataFrame:
+    """Medians (and 90th percentile of volume) of naive signals per population: look-alikes next to campaigns."""
+    f = features.join(truth_days.select("date", "account_id", "population", "is_attack"), on=["date", "account_id"])
+    return (
+        f.group_by("population", "is_attack")
+        .agg(account_days=pl.len(), req_p90=pl.col("acct_req_count_1d").quantile(0.9),
+             **{c.replace("acct_", "").replace("_1d", ""): pl.col(c).median() for c in DISTRIBUTION_FEATURES})
+        .sort("is_attack", "population")
+    )
 
 
 def _md(frame: pl.DataFrame) -> str:
@@ -141,6 +157,8 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         "## Per behaviour (attackers)", "", _md(s["behaviour"]), "",
         "## Hard negatives and look-alikes (all replayed days, cold start included)", "", _md(s["hard"]), "",
         "## Campaign time to first action", "", _md(s["ttfa"]), "",
+        "## Naive signals by population (medians over account-days; req_p90 is the 90th percentile of requests)", "",
+        _md(s["features"]), "",
         "## Calibration (account-days)", "", _md(s["calibration"].select("lo", "hi", "n", "mean_predicted", "observed_rate", "gap")), "",
         "## Plots", "",
     ] + [f"![{p}]({p})" for p in pngs]

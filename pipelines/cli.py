@@ -151,7 +151,7 @@ def _demo_report(runner, days, trained) -> str:
     actions = wh.read_published("enforcement_actions", days[0], last)
     totals = actions.group_by("action").agg(accounts=pl.col("account_id").n_unique(), rows=pl.len()).sort("accounts", descending=True)
     lines = ["", summary_markdown(last, tables), "## Whole sample period", "",
-             f"Detector trained as of {trained} (cold-start rules before)." if trained else "No model trained (too few labels): cold-start rules scored every day.",
+             f"Detector last retrained as of {trained}, as reviewed labels arrived (cold-start rules before the first training)." if trained else "No model trained (too few labels): cold-start rules scored every day.",
              "Distinct accounts per action over all days:"]
     lines += [f"- {a}: {n} accounts ({r} account-days)" for a, n, r in totals.iter_rows()]
     lines += ["", f"Warehouse: {wh.db_path}",

@@ -13,7 +13,9 @@ from pipelines.partitions import daily_partitions
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 HYDRA_MEMORY_DAYS = 30
-ENFORCED_ACTIONS = ["rate_limit", "require_verification", "degrade_reasoning", "suspend"]
+# Only actions taken on extraction evidence mark a pool; a rate limit or a verification request does not,
+# or one false positive would spread to everyone sharing an office network or payment card.
+ENFORCED_ACTIONS = ["degrade_reasoning", "suspend"]
 COMMON = dict(partitions_def=daily_partitions, group_name="features", backfill_policy=dg.BackfillPolicy.multi_run(1))
 
 
