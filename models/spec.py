@@ -25,6 +25,7 @@ class ModelSpec(_Strict):
     validation_days: int = Field(gt=0, description="Latest training days held out for early stopping and calibration.")
     unlabeled_weight: float = Field(ge=0, le=1, description="Weight of unlabeled account-days, taken as benign.")
     exclude_unlabeled_in_positive_clusters: bool = True
+    exclude_unlabeled_rules_score_at_least: float = Field(default=1.01, ge=0, le=1.01, description="Unlabeled rows the rules score at least this high are left out.")
     min_positive_accounts: int = Field(ge=1)
     min_positive_campaigns: int = Field(ge=1)
     stack_rule_score: bool = Field(description="Feed the cold-start rule score to the model as a feature.")

@@ -5,7 +5,8 @@ report): an account's latest label confirmed before the as-of date applies to
 all its account-days in the window; unlabeled account-days count as benign
 with a low weight, since nearly all traffic is benign; unlabeled members of a
 cluster that holds a confirmed attacker are left out rather than taught as
-benign, because reviewers confirm only part of each campaign.
+benign, because reviewers confirm only part of each campaign; so are unlabeled
+account-days that the cold-start rules flag.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def build_training_set(features: pl.DataFrame, labels: pl.DataFrame, as_of: date
         positive_clusters = rows.filter((pl.col("_label") == 1) & pl.col("cluster_id").is_not_null()).select("date", "cluster_id").unique()
         ambiguous = rows.filter(pl.col("_label").is_null()).join(positive_clusters, on=["date", "cluster_id"], how="semi")
         rows = rows.join(ambiguous.select("date", "account_id"), on=["date", "account_id"], how="anti")
+    if "rules_score" in rows.columns:
+        rows = rows.filter(pl.col("_label").is_not_null() | (pl.col("rules_score") < spec.exclude_unlabeled_rules_score_at_least))
     return rows.with_columns(
         label=pl.col("_label").fill_null(0).cast(pl.Int8),
         weight=pl.when(pl.col("_label").is_null()).then(pl.lit(spec.unlabeled_weight)).otherwise(1.0),
