@@ -104,7 +104,17 @@ def _not_null_rules(spec) -> list[tuple[str, str, str]]:
     return [(c, "not_null", f"{c} is null") for c, (_, nullable) in spec.items() if not nullable]
 
 
-def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> list[Violation]:
+def _unique(con: duckdb.DuckDBPyConnection, files: list[str], column: str) -> list[Violation]:
+    dup = con.execute(
+        f"select {column}, min(filename) from read_parquet($files, filename = true, hive_partitioning = false) "
+        f"group by {column} having count(*) > 1 order by {column} limit 3", {"files": files}).fetchall()
+    if not dup:
+        return []
+    return [Violation(dup[0][1], column, "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}")]
+
+
+def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, earlier: list[str] = ()) -> list[Violation]:
+    """``earlier``: request files (raw or derived) of recent days, for uniqueness across days."""
     bad = check_schemas(files, REQUESTS)
     if bad:
         return bad
@@ -120,12 +130,14 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date) 
         ("prompt", "max_length_4000", "length(prompt) > 4000"),
         ("system_prompt", "max_length_2000", "length(system_prompt) > 2000"),
     ]
-    out = _data_rules(con, files, rules, {"day": day})
-    dup = con.execute(
-        "select request_id, count(*) as n, min(filename) as file from read_parquet($files, filename = true, hive_partitioning = false) "
-        "group by request_id having count(*) > 1 order by request_id limit 3", {"files": files}).fetchall()
-    if dup:
-        out.append(Violation(dup[0][2], "request_id", "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}"))
+    out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
+    if earlier:
+        seen = con.execute(
+            "select count(*), min(r.request_id), min(r.filename) from read_parquet($files, filename = true, hive_partitioning = false) as r "
+            "semi join read_parquet($earlier, hive_partitioning = false) as e on e.request_id = r.request_id",
+            {"files": files, "earlier": list(earlier)}).fetchone()
+        if seen[0]:
+            out.append(Violation(seen[2], "request_id", "unique_across_days", f"{seen[0]} id(s) already seen on earlier days, e.g. {seen[1]}"))
     return out
 
 
@@ -137,11 +149,7 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         ("tier", "allowed_values", "tier not in ('free', 'build', 'scale', 'enterprise', 'edu', 'research', 'startup')"),
         ("created_at", "not_after_snapshot_day", "created_at >= ($day::date + 1)::timestamptz"),
     ]
-    out = _data_rules(con, files, rules, {"day": day})
-    dup = con.execute("select account_id, min(filename) from read_parquet($files, filename = true, hive_partitioning = false) "
-                      "group by account_id having count(*) > 1 order by account_id limit 3", {"files": files}).fetchall()
-    if dup:
-        out.append(Violation(dup[0][1], "account_id", "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}"))
+    out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
     if request_files:
         missing = con.execute(
             "select count(distinct r.account_id), min(r.account_id) from read_parquet($req, hive_partitioning = false) as r "

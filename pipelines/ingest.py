@@ -1,7 +1,7 @@
 """Ingest stage: partition readiness and the blocking quality gates on the raw inputs."""
 
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
@@ -9,7 +9,7 @@ import duckdb
 from features import contract
 from features.raw import PartitionNotReady
 from pipelines.partitions import daily_partitions
-from pipelines.resources import RawLogWarehouse
+from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 GX_SAMPLE_ROWS = 20_000
 
@@ -47,12 +47,14 @@ def _result(violations: list[contract.Violation], what: str) -> dg.AssetCheckRes
     )
 
 
-@dg.asset_check(asset=raw_partition, blocking=True, description="Requests partition: schema, types, nulls, unique ids, timestamps inside the day, allowed values.")
-def requests_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse) -> dg.AssetCheckResult:
-    day = date.fromisoformat(context.partition_key) if context.has_partition_key else None
-    wh = raw.warehouse()
+@dg.asset_check(asset=raw_partition, blocking=True, description="Requests partition: schema, types, nulls, ids unique within the day and against recent days, timestamps inside the day, allowed values.")
+def requests_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.AssetCheckResult:
+    day = date.fromisoformat(context.partition_key)
+    wh, store = raw.warehouse(), warehouse.store()
+    # Recent days' derived requests keep their ids: a cheap guard against a re-sent partition.
+    earlier = [str(store.path("derived", day - timedelta(days=i))) for i in range(1, 4) if store.has("derived", day - timedelta(days=i))]
     with duckdb.connect() as con:
-        return _result(contract.check_requests(con, wh.files("requests", day), day), f"requests of {day}")
+        return _result(contract.check_requests(con, wh.files("requests", day), day, earlier), f"requests of {day}")
 
 
 @dg.asset_check(asset=raw_partition, blocking=True, description="Accounts snapshot: schema, unique ids, allowed tiers, covers every account seen in traffic; labels and allowlist schemas.")

@@ -107,6 +107,17 @@ def test_bad_input_stops_the_day_and_keeps_published_results(raw_copy, tmp_path,
     assert con.execute("select max(date) from account_scores").fetchone()[0] == D1
 
 
+def test_request_ids_reused_from_an_earlier_day_stop_the_day(raw_copy, tmp_path):
+    r = runner(raw_copy, tmp_path)
+    r.run_day(D1)
+    reused = pl.read_parquet(_first_requests_file(raw_copy, D1))["request_id"][0]
+    path = _first_requests_file(raw_copy, D2)
+    df = pl.read_parquet(path)
+    df.with_columns(request_id=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(reused)).otherwise("request_id")).write_parquet(path)
+    with pytest.raises(DayFailed, match="unique_across_days"):
+        r.run_day(D2)
+
+
 def test_corrupt_file_and_missing_success_marker_stop_the_day(raw_copy, tmp_path):
     r = runner(raw_copy, tmp_path)
     r.run_day(D1)
