@@ -86,6 +86,11 @@ def test_errors_and_infrastructure(features):
 
 def test_content(features):
     a, b = features[0]["acct_a"], features[0]["acct_b"]
+    assert a["acct_max_tokens_mean_1d"] == pytest.approx(1000)
+    assert a["acct_prompt_chars_mean_1d"] == pytest.approx(
+        sum(len(p) for p in ["Classify the ticket.\nMessage: card lost", "Classify the ticket.\nMessage: refund please",
+                             "Classify the ticket.\nMessage: charged twice", COT]) / 4)
+    assert (a["acct_lang_coercion_rate_1d"], a["acct_maxout_rate_1d"], a["acct_probe_rate_1d"], a["acct_rewrite_rate_1d"]) == (0, 0, 0, 0)
     assert a["acct_top_template_share_1d"] == pytest.approx(0.75)
     assert a["acct_template_entropy_1d"] == pytest.approx(-(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
     assert a["acct_templates_per_1k_1d"] == pytest.approx(500)
@@ -103,6 +108,24 @@ def test_metadata_and_organisation(features):
     assert (a["acct_verified"], a["acct_payment_present"], a["acct_webmail"], a["acct_signup_hosting"]) == (0, 0, 0, 1)
     assert (b["acct_verified"], b["acct_payment_present"], b["acct_webmail"], b["acct_signup_hosting"]) == (1, 1, 1, 0)
     assert a["acct_tier"] == "free" and a["org_active_accounts_1d"] == 1 and a["org_req_count_1d"] == 4
+
+
+def test_near_duplicates_and_templates_per_account(tmp_path):
+    paraphrases = ["Explain photosynthesis to a beginner please", "explain photosynthesis to a beginner, please!",
+                   "Explain photosynthesis to a beginner please.", "What is the capital of Peru?"]
+    rows = [dict(account_id="acct_c", ts=T0 + timedelta(minutes=i), prompt=p) for i, p in enumerate(paraphrases)]
+    req = requests_frame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")))
+    _write(req, REQUEST_SCHEMA, tmp_path / "req.parquet")
+    acc = pl.DataFrame({"account_id": ["acct_c"], "org_id": ["org_1"], "created_at": [T0], "tier": ["free"],
+                        "email_domain": ["gmail.com"], "payment_fingerprint": [None], "signup_ip": ["73.1.1.1"],
+                        "signup_asn": [7922], "country": [None], "verified": [False]},
+                       schema_overrides={"payment_fingerprint": pl.String, "country": pl.String})
+    _write(acc, ACCOUNT_SCHEMA, tmp_path / "acc.parquet")
+    derived = derive_day([str(tmp_path / "req.parquet")], tmp_path / "d.parquet")
+    with connect() as con:
+        c = account_day(con, derived, [str(tmp_path / "acc.parquet")], DAY)["features_1d"].row(0, named=True)
+    assert c["acct_neardup_rate_1d"] == pytest.approx(0.75)
+    assert c["acct_country_mismatch_share_1d"] == 0, "no billing country: nothing to compare"
 
 
 def test_templates_and_sync_tables(features):
