@@ -8,10 +8,9 @@ labelled days; metrics are computed on the days scored by the trained model.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from models.evaluation import calibration_table, recall_at_fpr, roc_auc, write_plots

@@ -9,14 +9,14 @@ import polars as pl
 from features import daily
 from features.coordination import WINDOW_DAYS
 from pipelines.ingest import partition_day, raw_partition
-from pipelines.partitions import daily_partitions
+from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 HYDRA_MEMORY_DAYS = 30
 # Only actions taken on extraction evidence mark a pool; a rate limit or a verification request does not,
 # or one false positive would spread to everyone sharing an office network or payment card.
 ENFORCED_ACTIONS = ["degrade_reasoning", "suspend"]
-COMMON = dict(partitions_def=daily_partitions, group_name="features", backfill_policy=dg.BackfillPolicy.multi_run(1))
+COMMON = daily_asset("features")
 
 
 @dg.asset(deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)

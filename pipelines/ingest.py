@@ -8,7 +8,7 @@ import duckdb
 
 from features import contract
 from features.raw import PartitionNotReady
-from pipelines.partitions import daily_partitions
+from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 GX_SAMPLE_ROWS = 20_000
@@ -19,9 +19,7 @@ def partition_day(context) -> date:
 
 
 @dg.asset(
-    partitions_def=daily_partitions,
-    group_name="ingest",
-    backfill_policy=dg.BackfillPolicy.multi_run(1),
+    **daily_asset("ingest"),
     description="The day's raw requests and accounts snapshot, once the gateway has marked them complete (_SUCCESS).",
 )
 def raw_partition(context: dg.AssetExecutionContext, raw: RawLogWarehouse) -> dg.MaterializeResult:

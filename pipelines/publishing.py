@@ -7,11 +7,11 @@ import dagster as dg
 import polars as pl
 
 from pipelines.ingest import partition_day
-from pipelines.partitions import daily_partitions
+from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.scoring import enforcement_actions
 
-COMMON = dict(partitions_def=daily_partitions, group_name="publishing", backfill_policy=dg.BackfillPolicy.multi_run(1))
+COMMON = daily_asset("publishing")
 CLUSTER_COLUMNS = ["date", "cluster_id", "n_accounts", "score", "indicators"]
 
 

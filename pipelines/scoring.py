@@ -13,10 +13,10 @@ from models.scoring import score_accounts, score_clusters
 from models.spec import load_policy, load_spec
 from pipelines.features import account_features
 from pipelines.ingest import partition_day
-from pipelines.partitions import daily_partitions
+from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
-COMMON = dict(partitions_def=daily_partitions, group_name="scoring", backfill_policy=dg.BackfillPolicy.multi_run(1))
+COMMON = daily_asset("scoring")
 TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
 
 

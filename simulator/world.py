@@ -215,8 +215,7 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
         if pop.lifespan:
             live = max(pop.min_n // 2, n // 3)
             a_first, a_last = [], []
-            span = last - first + 1
-            for slot in range(live):
+            for _ in range(live):
                 d = first - int(prng.integers(0, pop.lifespan[1]))  # staggered so pools rotate continuously
                 while d <= last and len(a_first) < n * 4:
                     life = int(prng.integers(*pop.lifespan))
@@ -226,7 +225,6 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
             keep = a_last >= a_first
             a_first, a_last = a_first[keep], a_last[keep]
             n = len(a_first)
-            del span
         elif pop.start == "ramp":
             # Fast enterprise ramp: accounts join in weekly waves of SSO provisioning.
             a_first = np.sort(first + prng.integers(0, max(1, last - first + 1), size=n) // 3 * 3)

@@ -9,6 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines import definitions
+from pipelines.partitions import daily_partitions
 from pipelines.runner import DayFailed, Runner
 
 D1, D2, D3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
@@ -180,6 +181,6 @@ def test_every_asset_has_a_description_a_group_and_the_daily_partitions():
         assert node.description, key
         assert node.group_name in {"ingest", "features", "scoring", "publishing", "model"}, key
         if node.group_name != "model":
-            assert node.partitions_def == definitions.ingest.daily_partitions, key
+            assert node.partitions_def == daily_partitions, key
     checked = {c.asset_key.path[-1] for c in graph.asset_check_keys}
     assert {"raw_partition", "published_day"} <= checked
