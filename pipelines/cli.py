@@ -51,7 +51,6 @@ def cmd_simulate(args) -> int:
 
 
 def _runner(args):
-    _quiet()
     from pipelines.runner import Runner
 
     raw, wh = _paths(args)
@@ -161,7 +160,6 @@ def _demo_report(runner, days, trained) -> str:
 
 
 def cmd_evaluate(args) -> int:
-    _quiet()
     from models.report import evaluate
 
     path = evaluate(Path(args.out), seed=args.seed, days=args.days, scale=args.scale, start=args.start,
@@ -222,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _quiet()
     return args.fn(args)
 
 

@@ -18,8 +18,8 @@ from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
 from pipelines.resources import EnforcementWarehouse
 
 
-# Step logs go to the Dagster instance (the UI shows them); the console shows warnings and errors only.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Step logs go to the Dagster instance (the UI shows them); failures reach the console through DayFailed.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class DayFailed(RuntimeError):
@@ -73,6 +73,8 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     for ev in result.all_events:
         if ev.is_step_failure:
             err = ev.step_failure_data.error
+            if err is not None and err.cls_name == "DagsterAssetCheckFailedError":
+                continue  # already reported with the check's own description above
             msg = err.message.strip() if err else "step failed"
             if ev.step_failure_data.user_failure_data and ev.step_failure_data.user_failure_data.description:
                 msg = ev.step_failure_data.user_failure_data.description
