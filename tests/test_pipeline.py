@@ -184,3 +184,10 @@ def test_every_asset_has_a_description_a_group_and_the_daily_partitions():
             assert node.partitions_def == daily_partitions, key
     checked = {c.asset_key.path[-1] for c in graph.asset_check_keys}
     assert {"raw_partition", "published_day"} <= checked
+
+
+def test_raw_root_given_as_a_uri(raw_copy, tmp_path):
+    """Object-store roots (s3://, gs://) go through the same URI code path as file:// here."""
+    r = Runner(f"file://{raw_copy}", str(tmp_path / "wh"), instance=dg.DagsterInstance.ephemeral())
+    r.run_day(D1)
+    assert r.warehouse.published_days() == [D1]
