@@ -35,7 +35,7 @@ def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWareh
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 
 
-@dg.asset_check(asset=published_day, description="Published scores and actions pass their GX suites; no allowlisted organisation is suspended.")
+@dg.asset_check(asset=published_day, blocking=True, description="Every published table of the day is sound: GX suites on scores and actions, unique keys in features and clusters, no suspended allowlisted organisation.")
 def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.AssetCheckResult:
     from models.policy import active_allowlist
     from pipelines.quality import actions_suite, run_suite, scores_suite
@@ -44,6 +44,15 @@ def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWa
     scores = warehouse.read_published("account_scores", day, day)
     actions = warehouse.read_published("enforcement_actions", day, day)
     failures = run_suite(scores.drop("reasons").to_pandas(), scores_suite(), f"scores-{day}")
+    features = warehouse.read_published("account_features", day, day)
+    clusters = warehouse.read_published("clusters", day, day)
+    members = warehouse.read_published("cluster_members", day, day)
+    if features["account_id"].n_unique() != features.height or features.height != scores.height:
+        failures.append("account_features must hold one row per scored account")
+    if clusters.height and (clusters["cluster_id"].n_unique() != clusters.height or not clusters["score"].is_between(0, 1).all()):
+        failures.append("clusters must have unique ids and scores in 0..1")
+    if not members.join(clusters, on="cluster_id", how="anti").is_empty():
+        failures.append("cluster_members names a cluster missing from clusters")
     if actions.height:
         failures += run_suite(actions.drop("reasons").to_pandas(), actions_suite(), f"actions-{day}")
     allow_files = raw.warehouse().files("allowlist")
