@@ -61,8 +61,11 @@ def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWare
     clusters = score_clusters(store.read("clusters", day, day), scored, store.read("cluster_members", day, day))
     store.write("scored", day, scored)
     store.write("clusters_scored", day, clusters)
+    bins = scored.select((pl.col("score") * 10).floor().clip(upper_bound=9).cast(pl.Int32).alias("decile")).group_by("decile").len().sort("decile")
+    histogram = "| score | accounts |\n|---|---|\n" + "\n".join(f"| {d / 10:.1f}-{(d + 1) / 10:.1f} | {n} |" for d, n in bins.iter_rows())
     return dg.MaterializeResult(metadata={
         "model_version": scores["model_version"][0] if scores.height else "none",
+        "score_distribution": dg.MetadataValue.md(histogram),
         "accounts": scored.height, "mean_score": float(scored["score"].mean() or 0),
         "accounts_over_0.5": int((scored["score"] >= 0.5).sum()),
         "high_risk_clusters": int((clusters["score"] >= 0.6).sum()) if clusters.height else 0,
