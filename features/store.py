@@ -31,6 +31,10 @@ class Store:
     def has(self, kind: str, day: date) -> bool:
         return self.path(kind, day).exists()
 
+    def days(self, kind: str) -> list[date]:
+        """Days that have a partition of ``kind``, in order."""
+        return sorted(date.fromisoformat(p.parent.name.split("=", 1)[1]) for p in (Path(self.root) / kind).glob("date=*/part.parquet"))
+
     def prune(self, kind: str, before: date) -> None:
         """Delete the partitions of ``kind`` for days before ``before``."""
         for folder in (Path(self.root) / kind).glob("date=*"):

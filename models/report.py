@@ -36,7 +36,7 @@ def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus:
             shutil.rmtree(p)
     simulate(raw, start, days, scale, seed, corpus, progress=False)
     runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
-    all_days = runner._resources["raw"].warehouse().days()
+    all_days = runner.raw.days()
     trained = replay(runner, all_days)
     tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
               for t in ("account_scores", "enforcement_actions", "account_features")}

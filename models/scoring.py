@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from models.reasons import sentence
-from models.training import TrainedModel
+from models.training import RULE_SCORE, TrainedModel
 
 COLD_START_VERSION = "rules-v1"
 MAX_REASONS = 3
@@ -82,15 +82,17 @@ def score_rules(features: pl.DataFrame) -> pl.DataFrame:
     })
 
 
-def score_model(features: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
-    """Calibrated model scores with the top positive contributions as reasons."""
+def score_model(features: pl.DataFrame, model: TrainedModel, fired: list[list[str]]) -> pl.DataFrame:
+    """Calibrated model scores with the top positive contributions as reasons.
+
+    ``features`` carries ``rules_score``; ``fired`` holds each row's rule sentences, which explain it.
+    """
     if features.is_empty():
         return _empty()
     score = model.predict(features)
     contrib = model.contributions(features)[:, :-1]
     cols = model.metadata["features"]
-    rows = model.inputs(features).to_dicts()
-    fired = rule_reasons(features)
+    rows = features.to_dicts()
     reasons = []
     for i, row in enumerate(rows):
         top = np.argsort(-contrib[i], kind="stable")[:MAX_REASONS]
@@ -108,10 +110,12 @@ def score_model(features: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
 
 
 def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.DataFrame:
-    """Scores with reasons, plus the rule score (``rules_score``) the policy's floor reads."""
+    """Scores with reasons, plus the rule score (``rules_score``) the policy's floor reads; rules run once."""
     rules = score_rules(features)
-    scored = score_model(features, model) if model is not None else rules
-    return scored.join(rules.select("account_id", pl.col("score").alias("rules_score")), on="account_id", how="left")
+    if model is None:
+        return rules.with_columns(rules_score=pl.col("score"))
+    inputs = features.with_columns(rules["score"].alias(RULE_SCORE))
+    return score_model(inputs, model, rules["reasons"].to_list()).with_columns(rules_score=rules["score"])
 
 
 def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:

@@ -105,7 +105,8 @@ class TrainedModel:
     metadata: dict
 
     def inputs(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return with_rule_score(frame) if RULE_SCORE in self.metadata["features"] else frame
+        needs_rules = RULE_SCORE in self.metadata["features"] and RULE_SCORE not in frame.columns
+        return with_rule_score(frame) if needs_rules else frame
 
     def predict_raw(self, frame: pl.DataFrame) -> np.ndarray:
         return self.booster.predict(_matrix(self.inputs(frame), self.metadata["features"]), num_threads=self.metadata["num_threads"])

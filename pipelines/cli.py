@@ -128,7 +128,7 @@ def cmd_demo(args) -> int:
         return 1
     runner = _runner(args)
     runner.warehouse.reset()
-    days = runner._resources["raw"].warehouse().days()
+    days = runner.raw.days()
     print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
     try:
         trained = replay(runner, days, progress=lambda m: print(f"  {m}"))

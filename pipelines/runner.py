@@ -15,6 +15,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
+from features.raw import RawWarehouse
 from pipelines.resources import EnforcementWarehouse
 
 
@@ -41,6 +42,10 @@ class Runner:
     @property
     def warehouse(self) -> EnforcementWarehouse:
         return self._resources["warehouse"]
+
+    @property
+    def raw(self) -> RawWarehouse:
+        return self._resources["raw"].warehouse()
 
     def run_day(self, day: date) -> dg.ExecuteInProcessResult:
         result = dg.materialize(
@@ -114,7 +119,7 @@ def new_labels_since(runner: Runner, last_as_of: date | None, as_of: date, min_d
     spec = load_spec()
     store = runner.warehouse.store()
     days = [as_of - timedelta(days=i) for i in range(1, spec.training_window_days + 1)]
-    files = runner._resources["raw"].warehouse().files("labels")
+    files = runner.raw.files("labels")
     if not files or sum(store.has("account_features", d) for d in days) < min_days:
         return False
     labels = pl.read_parquet(files, hive_partitioning=False)

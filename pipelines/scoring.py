@@ -27,10 +27,10 @@ class TrainConfig(dg.Config):
 @dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features and reviewed labels, calibrated on held-out days.")
 def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     store = warehouse.store()
-    featured = sorted(p.parent.name.split("=", 1)[1] for p in (store.root / "account_features").glob("date=*/part.parquet"))
+    featured = store.days("account_features")
     if not featured:
         raise dg.Failure("no account features stored yet; run some days before training")
-    as_of = date.fromisoformat(config.as_of) if config.as_of else date.fromisoformat(featured[-1]) + timedelta(days=1)
+    as_of = date.fromisoformat(config.as_of) if config.as_of else featured[-1] + timedelta(days=1)
     spec = load_spec()
     features = store.read("account_features", as_of - timedelta(days=spec.training_window_days), as_of - timedelta(days=1))
     label_files = raw.warehouse().files("labels")

@@ -58,7 +58,7 @@ def published_sample(sample_raw, tmp_path_factory) -> dict:
 
     wh = tmp_path_factory.mktemp("warehouse")
     runner = Runner(str(sample_raw), str(wh), instance=dg.DagsterInstance.ephemeral())
-    days = runner._resources["raw"].warehouse().days()
+    days = runner.raw.days()
     trained = replay(runner, days)
     tables = {t: runner.warehouse.read_published(t, days[0], days[-1])
               for t in ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")}
