@@ -11,7 +11,7 @@ $(BIN)/distill-guard: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-.PHONY: install demo test sample benchmark evaluate ui clean
+.PHONY: install demo test lint sample benchmark evaluate ui clean
 install: $(BIN)/distill-guard
 
 demo: install
@@ -19,6 +19,12 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Style and architecture: ruff (Python), sqlfluff (SQL in sql/), import rules between the rooms.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql
+	$(BIN)/lint-imports
 
 # Regenerates data_samples/raw bit-identically (seed 7, 16 days from 2026-03-02, scale 0.03).
 sample: install
