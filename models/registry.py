@@ -60,7 +60,8 @@ class Registry:
 
     def versions(self) -> list[dict]:
         """Metadata of every registered model, oldest label cutoff first."""
-        metas = [json.loads(p.read_text()) for p in self.root.glob("*/metadata.json") if not p.parent.name.startswith(".")]
+        paths = [p for p in self.root.glob("*/metadata.json") if not p.parent.name.startswith(".")]
+        metas = [json.loads(p.read_text()) for p in paths]
         return sorted(metas, key=lambda m: (label_cutoff(m), m["version"]))
 
     def metadata(self, version: str) -> dict:

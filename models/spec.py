@@ -24,7 +24,8 @@ class PromotionGate(_Strict):
     min_validation_auc: float = Field(ge=0, le=1)
     max_validation_brier: float = Field(ge=0, le=1, description="Calibration bound (mean squared error).")
     recent_days: int = Field(ge=1, description="Last published days the candidate is replayed on.")
-    max_action_change_share: float = Field(ge=0, le=1, description="Share of scored account-days whose action may change.")
+    max_action_change_share: float = Field(ge=0, le=1,
+                                           description="Share of scored account-days whose action may change.")
     reviewed_benign_max_action: str = Field(description="A reviewed-benign account may not move above this action.")
 
 

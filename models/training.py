@@ -213,7 +213,7 @@ def _metrics(y: np.ndarray, p: np.ndarray, spec: ModelSpec, in_sample: bool) -> 
             "validation_brier": float(np.mean((p - y) ** 2)) if measurable else None}
 
 
-# --- artifacts (written by models.registry) ------------------------------------------------------------------------------------
+# --- artifacts (written by models.registry) ---------------------------------------------------------------------------
 
 def load(models_dir: Path, version: str | None = None) -> TrainedModel | None:
     """The named version, or the one ``current.json`` points at; None when no model was ever promoted."""

@@ -156,12 +156,19 @@ def _demo_report(runner, days, trained) -> str:
     totals = actions.group_by("action").agg(accounts=pl.col("account_id").n_unique(), rows=pl.len()).sort("accounts", descending=True)
     lines = ["", summary_markdown(last, tables), "## Whole sample period", "",
              f"Detector last retrained as of {trained}, as reviewed labels arrived (cold-start rules before the first training)." if trained else "No model trained (too few labels): cold-start rules scored every day.",
+             f"Current model: {_current_model(wh)} (versions, gate verdicts and promotion log: distill-guard models).",
              "Distinct accounts per action over all days:"]
     lines += [f"- {a}: {n} accounts ({r} account-days)" for a, n, r in totals.iter_rows()]
     lines += ["", f"Warehouse: {wh.db_path}",
               "Query it: distill-guard query \"select * from v_todays_actions limit 20\"",
               "Open the UI: distill-guard ui"]
     return "\n".join(lines)
+
+
+def _current_model(wh) -> str:
+    from models.registry import Registry
+
+    return Registry(wh.models_dir).current() or "none, the cold-start rules"
 
 
 def cmd_evaluate(args) -> int:
@@ -186,12 +193,14 @@ def cmd_models(args) -> int:
         verdict = "gate not run" if gate is None else ("gate passed" if gate["passed"] else "gate failed: "
                                                         + "; ".join(gate["failures"]))
         print(f"{'*' if m['version'] == current else ' '} {m['version']}  as of {m['as_of']}  window "
-              f"{m['training_window'][0]}..{m['training_window'][1]}  label cutoff {m.get('label_cutoff', m['as_of'])}  "
+              f"{m['training_window'][0]}..{m['training_window'][1]}  "
+              f"label cutoff {m.get('label_cutoff', m['as_of'])}  "
               f"AUC {auc}  val +{met['validation_positives']}/-{met.get('validation_negatives', '?')}  "
               f"features {len(m['features'])}  {verdict}")
     print("\npromotion log:")
     for e in reg.promotions():
-        print(f"  {e['promoted_at']}  {e['action']:<8} {e['version']}  (was {e['previous']})  by {e['by']}: {e['reason']}")
+        print(f"  {e['promoted_at']}  {e['action']:<8} {e['version']}  (was {e['previous']})  "
+              f"by {e['by']}: {e['reason']}")
     return 0
 
 

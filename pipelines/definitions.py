@@ -21,8 +21,8 @@ ASSETS = [
     features.account_features, scoring.detector_model, scoring.account_scores, scoring.enforcement_actions,
     publishing.published_day, publishing.daily_summary,
 ]
-CHECKS = [ingest.requests_contract, ingest.accounts_contract, ingest.requests_gx_suite, publishing.published_tables_valid,
-          history.day_dependencies]
+CHECKS = [ingest.requests_contract, ingest.accounts_contract, ingest.requests_gx_suite,
+          publishing.published_tables_valid, history.day_dependencies]
 
 daily_selection = dg.AssetSelection.groups(*DAILY_GROUPS)
 nightly_job = dg.define_asset_job("nightly", selection=daily_selection, description="Every daily asset for one traffic day.")
@@ -83,15 +83,16 @@ def new_labels_sensor(context: dg.SensorEvaluationContext, raw: RawLogWarehouse,
     if not featured:
         return dg.SkipReason("no account features stored yet")
     as_of: date = featured[-1] + timedelta(days=1)
-    marks = [m for m in (labels_seen(warehouse), datetime.fromisoformat(context.cursor) if context.cursor else None) if m]
+    cursor = datetime.fromisoformat(context.cursor) if context.cursor else None
+    marks = [m for m in (labels_seen(warehouse), cursor) if m]
     seen = max(marks) if marks else None
     fresh, why = new_labels(warehouse, raw.warehouse(), as_of, load_spec(), seen)
     if fresh is None:
         return dg.SkipReason(why)
     mark = fresh["confirmed_at"].max().isoformat()
     context.update_cursor(mark)
-    return dg.RunRequest(run_key=f"labels-{mark}", run_config={"ops": {"detector_model": {"config": {"as_of": as_of.isoformat()}}}},
-                         tags={"distill_guard/reason": why})
+    config = {"ops": {"detector_model": {"config": {"as_of": as_of.isoformat()}}}}
+    return dg.RunRequest(run_key=f"labels-{mark}", run_config=config, tags={"distill_guard/reason": why})
 
 
 def build_definitions(raw_root: str | None = None, warehouse_folder: str | None = None) -> dg.Definitions:

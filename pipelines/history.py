@@ -264,6 +264,7 @@ def day_dependencies(context: dg.AssetCheckExecutionContext, warehouse: Enforcem
                      replay: ReplaySettings) -> dg.AssetCheckResult:
     day = date.fromisoformat(context.partition_key)
     problems = dependency_problems(warehouse.published_days(), day, replay)
+    ok = f"{day}: earlier days published, no later day reads it"
     return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-                               description="; ".join(problems) or f"{day}: earlier days published, no later day reads it")
+                               description="; ".join(problems) or ok)
 

@@ -104,3 +104,16 @@ def gate_verdict(warehouse: EnforcementWarehouse, raw: RawWarehouse, model: Trai
     lab = usable_labels(labels, as_of)
     benign = lab.filter(pl.col("label") == 0)["account_id"].to_list()
     return gate.evaluate(model, published, benign, policy, spec.promotion_gate)
+
+
+def register_and_gate(warehouse: EnforcementWarehouse, raw: RawWarehouse, model: TrainedModel, labels: pl.DataFrame,
+                      spec: ModelSpec, policy: Policy, by: str) -> dict:
+    """Register the model, record the gate's verdict, and promote it when the gate passes."""
+    reg = registry(warehouse)
+    folder = reg.register(model)
+    verdict = gate_verdict(warehouse, raw, model, labels, spec, policy)
+    reg.record_gate(model.version, verdict.as_dict())
+    previous = reg.current()
+    if verdict.passed and previous != model.version:
+        reg.promote(model.version, by=by, reason=f"trained as of {model.metadata['as_of']}; promotion gate passed")
+    return {"folder": folder, "verdict": verdict, "previous": previous, "current": reg.current()}

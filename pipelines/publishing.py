@@ -38,8 +38,8 @@ def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWareh
 
 
 @dg.asset_check(asset=published_day, blocking=True, description="Every published table of the day is sound: GX suites on scores and actions, unique keys in features and clusters, no suspended allowlisted organisation.")
-def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse,
-                           replay: ReplaySettings) -> dg.AssetCheckResult:
+def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse,
+                           warehouse: EnforcementWarehouse, replay: ReplaySettings) -> dg.AssetCheckResult:
     from models.policy import active_allowlist
     from pipelines.quality import actions_suite, run_suite, scores_suite
 

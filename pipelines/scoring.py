@@ -25,8 +25,12 @@ class TrainConfig(dg.Config):
     as_of: str = Field(default="", description="Train on account-days before this date (YYYY-MM-DD) and labels confirmed before it; empty: the day after the latest featured day.")
 
 
-@dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features and reviewed labels, calibrated on held-out days; registered, and promoted to current only when the promotion gate passes.",
-          check_specs=[dg.AssetCheckSpec("promotion_gate", asset="detector_model", description="Blocking checks before a trained model becomes current (models/spec.yaml promotion_gate); a failure keeps the current model.")])
+@dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features "
+          "and reviewed labels, calibrated on held-out days; registered, and promoted to current only when the "
+          "promotion gate passes.",
+          check_specs=[dg.AssetCheckSpec("promotion_gate", asset="detector_model", description="Blocking checks before "
+                                         "a trained model becomes current (models/spec.yaml promotion_gate); a failure "
+                                         "keeps the current model.")])
 def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     store = warehouse.store()
     featured = store.days("account_features")
@@ -37,35 +41,38 @@ def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: 
     features = store.read("account_features", as_of - timedelta(days=spec.training_window_days), as_of - timedelta(days=1))
     labels = model_registry.read_labels(raw.warehouse())
     if features is None or labels is None:
-        raise dg.Failure(f"nothing to train on before {as_of}: features {'missing' if features is None else 'present'}, labels {'missing' if labels is None else 'present'}")
+        have = {"features": features is not None, "labels": labels is not None}
+        raise dg.Failure(f"nothing to train on before {as_of}: "
+                         + ", ".join(f"{k} {'present' if v else 'missing'}" for k, v in have.items()))
     try:
         model = training.train(features, labels, as_of, spec)
     except training.NotEnoughLabels as exc:
         raise dg.Failure(str(exc)) from exc
-    reg = model_registry.registry(warehouse)
-    folder = reg.register(model)
-    verdict = model_registry.gate_verdict(warehouse, raw.warehouse(), model, labels, spec, load_policy())
-    reg.record_gate(model.version, verdict.as_dict())
-    previous = reg.current()
-    if verdict.passed and previous != model.version:
-        reg.promote(model.version, by=f"detector_model run {context.run_id}", reason=f"trained as of {as_of}; promotion gate passed")
-    meta, auc = model.metadata, model.metadata["metrics"]["validation_auc"]
+    outcome = model_registry.register_and_gate(warehouse, raw.warehouse(), model, labels, spec, load_policy(),
+                                               by=f"detector_model run {context.run_id}")
+    verdict = outcome["verdict"]
+    meta, metrics = model.metadata, model.metadata["metrics"]
+    kept = f"not promoted, {outcome['previous'] or 'the cold-start rules'} keeps scoring: {verdict.explain()}"
     return dg.MaterializeResult(metadata={
-        "version": meta["version"], "as_of": meta["as_of"], "artifact": dg.MetadataValue.path(str(folder)),
-        "validation_auc": auc if auc is not None else "unmeasured", "best_iteration": meta["best_iteration"],
-        "validation_positives": meta["metrics"]["validation_positives"], "validation_negatives": meta["metrics"]["validation_negatives"],
-        "positive_accounts": meta["label_counts"]["positive_accounts"], "account_days": meta["label_counts"]["account_days"],
-        "promoted": verdict.passed, "current": reg.current() or "none (cold-start rules)", "previous": previous or "none",
+        "version": meta["version"], "as_of": meta["as_of"], "artifact": dg.MetadataValue.path(str(outcome["folder"])),
+        "validation_auc": "unmeasured" if metrics["validation_auc"] is None else metrics["validation_auc"],
+        "validation_positives": metrics["validation_positives"],
+        "validation_negatives": metrics["validation_negatives"],
+        "best_iteration": meta["best_iteration"], "positive_accounts": meta["label_counts"]["positive_accounts"],
+        "account_days": meta["label_counts"]["account_days"], "promoted": verdict.passed,
+        "current": outcome["current"] or "none (cold-start rules)", "previous": outcome["previous"] or "none",
         "gate": dg.MetadataValue.md("\n".join(f"- {f}" for f in verdict.failures) or "passed"),
         **{f"gate_{k}": v for k, v in verdict.figures.items()},
     }, check_results=[dg.AssetCheckResult(
         check_name="promotion_gate", passed=verdict.passed, severity=dg.AssetCheckSeverity.ERROR,
-        description=("promoted to current" if verdict.passed else f"not promoted, {previous or 'the cold-start rules'} keeps scoring: {verdict.explain()}"),
-        metadata={k: v for k, v in verdict.figures.items()})])
+        description="promoted to current" if verdict.passed else kept, metadata=dict(verdict.figures))])
 
 
-@dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, with plain-language reasons, by the model chosen point-in-time (cold-start rules until a model exists).", **COMMON)
-def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse, replay: ReplaySettings) -> dg.MaterializeResult:
+@dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, "
+          "with plain-language reasons, by the model chosen point-in-time (cold-start rules until a model exists).",
+          **COMMON)
+def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
+                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
     feats = store.read("account_features", day, day)

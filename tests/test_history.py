@@ -142,7 +142,8 @@ def test_rerun_under_later_days_stops_or_cascades(hist, capsys):
     assert cli.main(["run", "--start", BEFORE.isoformat(), *hist["args"]]) == 1
     assert "2026-03-17" in capsys.readouterr().err
     assert cli.main(["run", "--start", BEFORE.isoformat(), "--cascade", "--reason", "fix", *hist["args"]]) == 0
-    log = sql(wh, "select day, trigger, reason from publication_log where scenario is null order by finished_at desc limit 2")
+    log = sql(wh, "select day, trigger, reason from publication_log where scenario is null "
+                  "order by finished_at desc limit 2")
     assert log.rows() == [(LAST, "cascade", "fix"), (BEFORE, "manual", "fix")]
     assert_frame_equal(before.drop("run_id"), published(runner, "enforcement_actions", LAST).drop("run_id"))
 

@@ -26,4 +26,4 @@ final as (
 )
 
 select * from final
-order by scenario, date, abs(score_delta) desc, account_id
+order by scenario asc, date asc, abs(score_delta) desc, account_id asc
