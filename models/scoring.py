@@ -128,3 +128,19 @@ def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema={"account_id": pl.String, "score": pl.Float64, "reasons": pl.List(pl.String), "model_version": pl.String})
 
+
+
+# Account columns the policy reads beside the score (tenure protections and content evidence).
+TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
+
+
+def score_day(features: pl.DataFrame, clusters: pl.DataFrame, members: pl.DataFrame,
+              model: TrainedModel | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One day's policy inputs: (scored accounts, scored clusters). The scoring asset and the promotion gate
+    both come through here, so the gate replays exactly what publication would do."""
+    from models.policy import CONTENT_MARKERS
+
+    scores = score_accounts(features, model)
+    scored = features.select("account_id", "org_id", "cluster_id", *TENURE_COLUMNS, *CONTENT_MARKERS).join(
+        scores, on="account_id")
+    return scored, score_clusters(clusters, scored, members)

@@ -16,6 +16,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PromotionGate(_Strict):
+    """Blocking checks a newly trained model passes before it becomes current (models/gate.py)."""
+
+    min_validation_positives: int = Field(ge=1, description="Fewer positive validation rows: metrics unmeasured.")
+    min_validation_negatives: int = Field(ge=1, description="Fewer negative validation rows: metrics unmeasured.")
+    min_validation_auc: float = Field(ge=0, le=1)
+    max_validation_brier: float = Field(ge=0, le=1, description="Calibration bound (mean squared error).")
+    recent_days: int = Field(ge=1, description="Last published days the candidate is replayed on.")
+    max_action_change_share: float = Field(ge=0, le=1,
+                                           description="Share of scored account-days whose action may change.")
+    reviewed_benign_max_action: str = Field(description="A reviewed-benign account may not move above this action.")
+
+
 class ModelSpec(_Strict):
     name: str
     owner: str
@@ -34,6 +47,7 @@ class ModelSpec(_Strict):
     lightgbm: dict[str, float | int | str]
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)
+    promotion_gate: PromotionGate
 
 
 class Band(_Strict):

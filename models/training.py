@@ -156,7 +156,8 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
     days = sorted(data["date"].unique())
     val_days = days[-spec.validation_days:] if len(days) > spec.validation_days else days[-1:]
     fit, val = data.filter(~pl.col("date").is_in(val_days)), data.filter(pl.col("date").is_in(val_days))
-    if fit.filter(pl.col("label") == 1).is_empty() or val.filter(pl.col("label") == 1).is_empty():
+    in_sample = fit.filter(pl.col("label") == 1).is_empty() or val.filter(pl.col("label") == 1).is_empty()
+    if in_sample:
         fit = val = data  # too few labelled days to hold some out; calibration is then in-sample (recorded)
     # Class balance: positives weigh as much as all benign rows together, capped to stay sane.
     pos_w = float(min(50.0, fit.filter(pl.col("label") == 0)["weight"].sum() / max(1.0, fit.filter(pl.col("label") == 1)["weight"].sum())))
@@ -175,6 +176,7 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
     booster = lgb.Booster(model_str=model_text)
     metadata = {
         "version": version, "spec_name": spec.name, "owner": spec.owner, "as_of": as_of.isoformat(),
+        "label_cutoff": as_of_instant(as_of).isoformat(), "labels_seen_until": _labels_seen_until(labels, as_of),
         "training_window": [min(days).isoformat(), max(days).isoformat()],
         "validation_days": [d.isoformat() for d in val_days], "features": cols, "params": params,
         "num_threads": spec.num_threads, "best_iteration": int(booster.current_iteration()),
@@ -185,36 +187,36 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
             "unlabeled_account_days": int(data.filter(~pl.col("labeled")).height),
             "account_days": int(data.height),
         },
-        "metrics": _metrics(val["label"].to_numpy(), apply_calibration(calibration, raw_val)),
+        "metrics": _metrics(val["label"].to_numpy(), apply_calibration(calibration, raw_val), spec, in_sample),
     }
     return TrainedModel(version, booster, calibration, metadata)
 
 
-def _metrics(y: np.ndarray, p: np.ndarray) -> dict:
+def _labels_seen_until(labels: pl.DataFrame, as_of: date) -> str | None:
+    """The latest confirmation time among the labels this training could use (the labels sensor's mark)."""
+    seen = labels.filter(pl.col("confirmed_at") < as_of_instant(as_of))["confirmed_at"].max()
+    return seen.isoformat() if seen is not None else None
+
+
+def _metrics(y: np.ndarray, p: np.ndarray, spec: ModelSpec, in_sample: bool) -> dict:
+    """Validation metrics; AUC and Brier are None (unmeasured) when validation holds too few of either class
+    or was in-sample, because a perfect score on one positive says nothing."""
     from models.evaluation import roc_auc
 
-    return {"validation_rows": int(len(y)), "validation_positives": int(y.sum()),
-            "validation_auc": roc_auc(y, p), "validation_brier": float(np.mean((p - y) ** 2)) if len(y) else None}
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    gate = spec.promotion_gate
+    measurable = positives >= gate.min_validation_positives and negatives >= gate.min_validation_negatives
+    measurable = measurable and not in_sample
+    return {"validation_rows": int(len(y)), "validation_positives": positives, "validation_negatives": negatives,
+            "validation_in_sample": in_sample, "validation_measured": measurable,
+            "validation_auc": roc_auc(y, p) if measurable else None,
+            "validation_brier": float(np.mean((p - y) ** 2)) if measurable else None}
 
 
-# --- artifacts ------------------------------------------------------------------------------------
-
-def save(model: TrainedModel, models_dir: Path) -> Path:
-    """Write the artifact folder and point ``current.json`` at it (atomic rename)."""
-    folder = Path(models_dir) / model.version
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.txt").write_text(model.booster.model_to_string())
-    (folder / "calibration.json").write_text(json.dumps(model.calibration, indent=1, sort_keys=True))
-    (folder / "metadata.json").write_text(json.dumps(model.metadata, indent=1, sort_keys=True))
-    pointer = Path(models_dir) / "current.json"
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"version": model.version}))
-    tmp.replace(pointer)
-    return folder
-
+# --- artifacts (written by models.registry) ---------------------------------------------------------------------------
 
 def load(models_dir: Path, version: str | None = None) -> TrainedModel | None:
-    """The named version, or the current one; None when no model was ever trained."""
+    """The named version, or the one ``current.json`` points at; None when no model was ever promoted."""
     models_dir = Path(models_dir)
     if version is None:
         pointer = models_dir / "current.json"

@@ -58,19 +58,17 @@ def _runner(args):
 
 
 def cmd_run(args) -> int:
-    from tqdm import tqdm
-
-    from pipelines.runner import DayFailed
+    from pipelines.runner import DayFailed, DependencyError, run_days
 
     runner = _runner(args)
     days = _days(args.start, args.end or args.start)
-    for day in tqdm(days, desc="running days", unit="day", disable=len(days) < 2):
-        try:
-            runner.run_day(day)
-        except DayFailed as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    print(f"published {len(days)} day(s) into {runner.warehouse.db_path}")
+    try:
+        done = run_days(runner, days, cascade=args.cascade, allow_gap=args.allow_gap, model=args.model or "",
+                        reason=args.reason or "", progress=print if len(days) > 1 or args.cascade else None)
+    except (DayFailed, DependencyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"published {len(done)} day(s) into {runner.warehouse.db_path}")
     return 0
 
 
@@ -83,8 +81,15 @@ def cmd_train(args) -> int:
     except DayFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"trained {meta['version']} as of {meta['as_of']}: validation AUC {meta['validation_auc']:.4f}, "
-          f"{meta['positive_accounts']} confirmed attacker accounts, {meta['account_days']} account-days")
+    auc = meta["validation_auc"]
+    print(f"trained {meta['version']} as of {meta['as_of']}: validation AUC "
+          f"{auc if isinstance(auc, str) else f'{auc:.4f}'} ({meta['validation_positives']} positive, "
+          f"{meta['validation_negatives']} negative rows), {meta['positive_accounts']} confirmed attacker accounts, "
+          f"{meta['account_days']} account-days")
+    if not meta["promoted"]:
+        print(f"not promoted: the promotion gate failed; {meta['current']} keeps scoring:\n{meta['gate']}")
+        return 2
+    print(f"promoted: {meta['version']} is current (was {meta['previous']})")
     return 0
 
 
@@ -151,6 +156,7 @@ def _demo_report(runner, days, trained) -> str:
     totals = actions.group_by("action").agg(accounts=pl.col("account_id").n_unique(), rows=pl.len()).sort("accounts", descending=True)
     lines = ["", summary_markdown(last, tables), "## Whole sample period", "",
              f"Detector last retrained as of {trained}, as reviewed labels arrived (cold-start rules before the first training)." if trained else "No model trained (too few labels): cold-start rules scored every day.",
+             f"Current model: {_current_model(wh)} (versions, gate verdicts and promotion log: distill-guard models).",
              "Distinct accounts per action over all days:"]
     lines += [f"- {a}: {n} accounts ({r} account-days)" for a, n, r in totals.iter_rows()]
     lines += ["", f"Warehouse: {wh.db_path}",
@@ -159,12 +165,92 @@ def _demo_report(runner, days, trained) -> str:
     return "\n".join(lines)
 
 
+def _current_model(wh) -> str:
+    from models.registry import Registry
+
+    return Registry(wh.models_dir).current() or "none, the cold-start rules"
+
+
 def cmd_evaluate(args) -> int:
     from models.report import evaluate
 
     path = evaluate(Path(args.out), seed=args.seed, days=args.days, scale=args.scale, start=args.start,
                     corpus=Path(args.corpus) if args.corpus else None)
     print(f"evaluation report: {path}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from models.registry import Registry
+
+    _, wh = _paths(args)
+    reg = Registry(Path(wh) / "models")
+    current = reg.current()
+    print(f"current: {current or 'none (cold-start rules)'}\n\nversions:")
+    for m in reg.versions():
+        met, gate = m["metrics"], reg.gate(m["version"])
+        auc = "unmeasured" if met.get("validation_auc") is None else f"{met['validation_auc']:.4f}"
+        verdict = "gate not run" if gate is None else ("gate passed" if gate["passed"] else "gate failed: "
+                                                        + "; ".join(gate["failures"]))
+        print(f"{'*' if m['version'] == current else ' '} {m['version']}  as of {m['as_of']}  window "
+              f"{m['training_window'][0]}..{m['training_window'][1]}  "
+              f"label cutoff {m.get('label_cutoff', m['as_of'])}  "
+              f"AUC {auc}  val +{met['validation_positives']}/-{met.get('validation_negatives', '?')}  "
+              f"features {len(m['features'])}  {verdict}")
+    print("\npromotion log:")
+    for e in reg.promotions():
+        print(f"  {e['promoted_at']}  {e['action']:<8} {e['version']}  (was {e['previous']})  "
+              f"by {e['by']}: {e['reason']}")
+    return 0
+
+
+def cmd_promote(args) -> int:
+    from models.registry import Registry, RegistryError
+
+    _, wh = _paths(args)
+    reg = Registry(Path(wh) / "models")
+    try:
+        gate = reg.gate(args.version) if reg.metadata(args.version) else None
+        if (gate is None or not gate["passed"]) and not args.force:
+            why = "it was never gated" if gate is None else "its gate failed: " + "; ".join(gate["failures"])
+            print(f"error: not promoting {args.version}: {why}; pass --force with --reason to override",
+                  file=sys.stderr)
+            return 1
+        entry = reg.promote(args.version, by=f"cli ({os.environ.get('USER', 'unknown')})", reason=args.reason or "")
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"current: {entry['version']} (was {entry['previous']})")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    from models.registry import Registry, RegistryError
+
+    _, wh = _paths(args)
+    try:
+        entry = Registry(Path(wh) / "models").rollback(by=f"cli ({os.environ.get('USER', 'unknown')})",
+                                                       reason=args.reason or "")
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"current: {entry['version']} (rolled back from {entry['previous']})")
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from pipelines.runner import DayFailed, run_scenario
+
+    runner = _runner(args)
+    days = _days(args.start, args.end or args.start)
+    try:
+        run_scenario(runner, days, args.scenario, args.model, progress=print)
+    except (DayFailed, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"scenario {args.scenario}: {len(days)} day(s) beside the published history in {runner.warehouse.db_path}\n"
+          f"compare: distill-guard query \"select change, count(*) from v_scenario_action_changes "
+          f"where scenario = '{args.scenario}' group by 1\"")
     return 0
 
 
@@ -190,14 +276,28 @@ def build_parser() -> argparse.ArgumentParser:
                                ("train", cmd_train, "train the detector point-in-time"),
                                ("query", cmd_query, "read-only SQL against the enforcement warehouse"),
                                ("ui", cmd_ui, "the Dagster UI and daemon on the local instance"),
-                               ("demo", cmd_demo, "the main job on the bundled sample data")]:
+                               ("demo", cmd_demo, "the main job on the bundled sample data"),
+                               ("models", cmd_models, "model versions, metrics, gate verdicts and the promotion log"),
+                               ("promote", cmd_promote, "make a model version current (recorded)"),
+                               ("rollback", cmd_rollback, "undo the last promotion (recorded)"),
+                               ("replay", cmd_replay, "what-if: score days into a named scenario beside history")]:
         c = sub.add_parser(name, help=helptext)
         c.add_argument("--raw", help="raw log warehouse (default: $DISTILL_GUARD_RAW or data_samples/raw)")
         c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
         c.set_defaults(fn=fn)
-        if name == "run":
+        if name in ("run", "replay"):
             c.add_argument("--start", type=_date, required=True)
             c.add_argument("--end", type=_date)
+        if name == "run":
+            _history_args(c)
+        elif name == "replay":
+            c.add_argument("--model", default="current", help="model version, or 'current' (default)")
+            c.add_argument("--scenario", required=True, help="name of the what-if scenario to write")
+        elif name in ("promote", "rollback"):
+            if name == "promote":
+                c.add_argument("version")
+                c.add_argument("--force", action="store_true", help="promote although the gate failed")
+            c.add_argument("--reason", help="why, recorded in the promotion log")
         elif name == "train":
             c.add_argument("--as-of", type=_date, dest="as_of", help="default: the day after the latest featured day")
         elif name == "query":
@@ -216,6 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--corpus", help="mix real prompt text from these corpora into the simulated traffic")
     e.set_defaults(fn=cmd_evaluate)
     return p
+
+
+def _history_args(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--cascade", action="store_true", help="re-run the later published days that read these, in order")
+    c.add_argument("--allow-gap", action="store_true", dest="allow_gap",
+                   help="publish although earlier days in the lookback are unpublished (recorded)")
+    c.add_argument("--model", help="score with this model version although the day has its point-in-time model")
+    c.add_argument("--reason", help="why, recorded in publication_log")
 
 
 def main(argv: list[str] | None = None) -> int:

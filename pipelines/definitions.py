@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import features, ingest, publishing, scoring
+from pipelines import features, history, ingest, publishing, scoring
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,8 @@ ASSETS = [
     features.account_features, scoring.detector_model, scoring.account_scores, scoring.enforcement_actions,
     publishing.published_day, publishing.daily_summary,
 ]
-CHECKS = [ingest.requests_contract, ingest.accounts_contract, ingest.requests_gx_suite, publishing.published_tables_valid]
+CHECKS = [ingest.requests_contract, ingest.accounts_contract, ingest.requests_gx_suite,
+          publishing.published_tables_valid, history.day_dependencies]
 
 daily_selection = dg.AssetSelection.groups(*DAILY_GROUPS)
 nightly_job = dg.define_asset_job("nightly", selection=daily_selection, description="Every daily asset for one traffic day.")
@@ -35,9 +36,11 @@ def default_paths() -> tuple[str, str]:
     return raw, warehouse
 
 
-def resources(raw_root: str | None = None, warehouse_folder: str | None = None) -> dict:
+def resources(raw_root: str | None = None, warehouse_folder: str | None = None,
+              replay: history.ReplaySettings | None = None) -> dict:
     default_raw, default_wh = default_paths()
     return {
+        "replay": replay or history.ReplaySettings(),
         "raw": RawLogWarehouse(root=raw_root or default_raw),
         "warehouse": EnforcementWarehouse(folder=warehouse_folder or default_wh,
                                           memory_limit=os.environ.get("DISTILL_GUARD_DUCKDB_MEMORY", "")),
@@ -67,15 +70,29 @@ retrain_schedule = dg.ScheduleDefinition(
 
 
 @dg.sensor(job=retrain_job, minimum_interval_seconds=3600, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Retrains when new reviewed-label files arrive.")
-def new_labels_sensor(context: dg.SensorEvaluationContext, raw: RawLogWarehouse):
-    files = raw.warehouse().files("labels")
-    seen = set((context.cursor or "").split("\n")) - {""}
-    new = sorted(set(files) - seen)
-    if not new:
-        return dg.SkipReason("no new label files")
-    context.update_cursor("\n".join(sorted(files)))
-    return dg.RunRequest(run_key=f"labels-{len(files)}-{Path(new[-1]).name}")
+           description="Retrains when reviewed labels confirmed after what the last training saw become usable.")
+def new_labels_sensor(context: dg.SensorEvaluationContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse):
+    """The cursor is a high-water mark (the latest label confirmation acted on); it starts from what the last
+    training saw, so opening the UI on an existing warehouse trains nothing."""
+    from datetime import date, datetime
+
+    from models.spec import load_spec
+    from pipelines.model_registry import labels_seen, new_labels
+
+    featured = warehouse.store().days("account_features")
+    if not featured:
+        return dg.SkipReason("no account features stored yet")
+    as_of: date = featured[-1] + timedelta(days=1)
+    cursor = datetime.fromisoformat(context.cursor) if context.cursor else None
+    marks = [m for m in (labels_seen(warehouse), cursor) if m]
+    seen = max(marks) if marks else None
+    fresh, why = new_labels(warehouse, raw.warehouse(), as_of, load_spec(), seen)
+    if fresh is None:
+        return dg.SkipReason(why)
+    mark = fresh["confirmed_at"].max().isoformat()
+    context.update_cursor(mark)
+    config = {"ops": {"detector_model": {"config": {"as_of": as_of.isoformat()}}}}
+    return dg.RunRequest(run_key=f"labels-{mark}", run_config=config, tags={"distill_guard/reason": why})
 
 
 def build_definitions(raw_root: str | None = None, warehouse_folder: str | None = None) -> dg.Definitions:

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from pipelines.history import ReplaySettings, publish_with_history, read_day
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -28,25 +29,31 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
 
 
 @dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, published atomically for access control and analysts.", **COMMON)
-def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
+                  replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
-    rows = warehouse.publish_day(day, context.run_id, day_tables(warehouse, day))
+    rows = publish_with_history(context, warehouse, day, day_tables(warehouse, day), replay)
     return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 
 
 @dg.asset_check(asset=published_day, blocking=True, description="Every published table of the day is sound: GX suites on scores and actions, unique keys in features and clusters, no suspended allowlisted organisation.")
-def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.AssetCheckResult:
+def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse,
+                           warehouse: EnforcementWarehouse, replay: ReplaySettings) -> dg.AssetCheckResult:
     from models.policy import active_allowlist
     from pipelines.quality import actions_suite, run_suite, scores_suite
 
     day = partition_day(context)
-    scores = warehouse.read_published("account_scores", day, day)
-    actions = warehouse.read_published("enforcement_actions", day, day)
+    if replay.scenario:  # a what-if: its own rows are checked, the published ones are untouched
+        working = day_tables(warehouse, day)
+        features, members = working["account_features"], working["cluster_members"]
+    else:
+        features = warehouse.read_published("account_features", day, day)
+        members = warehouse.read_published("cluster_members", day, day)
+    scores = read_day(warehouse, replay, "account_scores", day).drop("scenario", strict=False)
+    actions = read_day(warehouse, replay, "enforcement_actions", day).drop("scenario", strict=False)
+    clusters = read_day(warehouse, replay, "clusters", day)
     failures = run_suite(scores.drop("reasons").to_pandas(), scores_suite(), f"scores-{day}")
-    features = warehouse.read_published("account_features", day, day)
-    clusters = warehouse.read_published("clusters", day, day)
-    members = warehouse.read_published("cluster_members", day, day)
     if features["account_id"].n_unique() != features.height or features.height != scores.height:
         failures.append("account_features must hold one row per scored account")
     if clusters.height and (clusters["cluster_id"].n_unique() != clusters.height or not clusters["score"].is_between(0, 1).all()):
@@ -87,11 +94,13 @@ def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:
 
 
 @dg.asset(deps=[published_day], description="Markdown summary of the day for access control, also shown in the asset's metadata.", **COMMON)
-def daily_summary(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+def daily_summary(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
+                  replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
-    tables = {t: warehouse.read_published(t, day, day) for t in ("enforcement_actions", "account_scores", "clusters")}
+    tables = {t: read_day(warehouse, replay, t, day) for t in ("enforcement_actions", "account_scores", "clusters")}
     text = summary_markdown(day, tables)
-    path = Path(warehouse.path) / "reports" / "daily" / f"{day}.md"
+    reports = Path(warehouse.path) / ("scenarios/" + replay.scenario if replay.scenario else "") / "reports"
+    path = reports / "daily" / f"{day}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return dg.MaterializeResult(metadata={"summary": dg.MetadataValue.md(text), "path": dg.MetadataValue.path(str(path))})

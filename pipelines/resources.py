@@ -128,6 +128,9 @@ class EnforcementWarehouse(dg.ConfigurableResource):
                     con.execute(view.read_text())
             con.execute("create table publication as select ?::timestamptz as published_at, ?::varchar as manifest",
                         [datetime.now(timezone.utc), json.dumps(manifest)])
+            from pipelines.history import add_history_views  # publication log, superseded rows, scenarios
+
+            add_history_views(con, self.path)
         finally:
             con.close()
         os.replace(tmp, self.db_path)

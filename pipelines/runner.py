@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
-from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
 from features.raw import RawWarehouse
+from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
+from pipelines.history import REASON_TAG, TRIGGER_TAG, ReplaySettings, dependency_problems, later_days
 from pipelines.resources import EnforcementWarehouse
 
 
@@ -47,11 +47,13 @@ class Runner:
     def raw(self) -> RawWarehouse:
         return self._resources["raw"].warehouse()
 
-    def run_day(self, day: date) -> dg.ExecuteInProcessResult:
+    def run_day(self, day: date, settings: ReplaySettings | None = None, trigger: str = "manual",
+                reason: str = "") -> dg.ExecuteInProcessResult:
+        """Every daily asset for ``day``; ``settings`` name a what-if scenario, a model, or allowed gaps."""
         result = dg.materialize(
             [*ASSETS, *CHECKS], selection=daily_selection, partition_key=day.isoformat(),
-            instance=self.instance, resources=self._resources, raise_on_error=False,
-            tags={"distill_guard/trigger": "cli"}, run_config=QUIET,
+            instance=self.instance, resources={**self._resources, "replay": settings or ReplaySettings()},
+            raise_on_error=False, tags={TRIGGER_TAG: trigger, REASON_TAG: reason}, run_config=QUIET,
         )
         if not result.success:
             raise DayFailed(f"{day}: {failure_message(result)}\nPublished results of earlier runs are unchanged.")
@@ -111,40 +113,65 @@ def ensure_instance_config(home: Path) -> None:
         config.write_text(INSTANCE_CONFIG)
 
 
-def new_labels_since(runner: Runner, last_as_of: date | None, as_of: date, min_days: int = 4) -> bool:
-    """Whether training as of ``as_of`` is possible and would see labels that ``last_as_of`` did not."""
+def new_labels_since(runner: Runner, as_of: date) -> bool:
+    """Whether a training as of ``as_of`` is possible and would see labels the last training did not (the
+    labels sensor's rule: pipelines.model_registry.new_labels)."""
     from models.spec import load_spec
-    from models.training import NotEnoughLabels, check_enough_labels, usable_labels
+    from pipelines.model_registry import labels_seen, new_labels
 
-    spec = load_spec()
-    store = runner.warehouse.store()
-    days = [as_of - timedelta(days=i) for i in range(1, spec.training_window_days + 1)]
-    files = runner.raw.files("labels")
-    if not files or sum(store.has("account_features", d) for d in days) < min_days:
-        return False
-    labels = pl.read_parquet(files, hive_partitioning=False)
-    try:
-        check_enough_labels(labels, as_of, spec)
-    except NotEnoughLabels:
-        return False
-    return last_as_of is None or usable_labels(labels, as_of).height > usable_labels(labels, last_as_of).height
+    fresh, _ = new_labels(runner.warehouse, runner.raw, as_of, load_spec(), labels_seen(runner.warehouse))
+    return fresh is not None
+
+
+class DependencyError(RuntimeError):
+    """Days to run depend on days that are not published, or are read by later published days."""
+
+
+def run_days(runner: Runner, days: list[date], cascade: bool = False, allow_gap: bool = False, model: str = "",
+             reason: str = "", progress=None) -> list[date]:
+    """Publish ``days`` in order. Later published days that read them are re-run after them (``cascade``) or
+    stop the run before anything changes; returns the days run."""
+    published = runner.warehouse.published_days()
+    later = [d for d in later_days(published, days[0]) if d not in days]
+    if later and not cascade:
+        raise DependencyError(f"later published day(s) {', '.join(map(str, later))} read {days[0]}; re-run them "
+                              f"too with --cascade, or run a what-if with `distill-guard replay`")
+    gap = dependency_problems(published, days[0], ReplaySettings(allow_gap=allow_gap, allow_later_days=True))
+    if gap:
+        raise DependencyError(gap[0])
+    trigger = "manual" if len(days) == 1 else "backfill"
+    for day in sorted(days) + later:
+        settings = ReplaySettings(model=model, allow_gap=allow_gap and day == days[0], allow_later_days=True)
+        runner.run_day(day, settings, trigger="cascade" if day in later else trigger, reason=reason)
+        if progress:
+            progress(f"published {day}")
+    return sorted(days) + later
+
+
+def run_scenario(runner: Runner, days: list[date], scenario: str, model: str, progress=None) -> None:
+    """A what-if: the same daily assets, writing to ``scenario`` beside the published history."""
+    from pipelines.history import scenario_store
+
+    scenario_store(runner.warehouse, scenario)  # validates the name before any work
+    for day in days:
+        runner.run_day(day, ReplaySettings(scenario=scenario, model=model), trigger="replay",
+                       reason=f"what-if scenario {scenario} with model {model or 'point-in-time'}")
+        if progress:
+            progress(f"replayed {day} into scenario {scenario}")
 
 
 def replay(runner: Runner, days: list[date], train_when_possible: bool = True, progress=None) -> date | None:
     """Run ``days`` in order, retraining before a day whenever new reviewed labels became usable (what the
     labels sensor does in production); returns the as-of date of the last training, or None."""
-    from models.training import load
-
-    current = load(runner.warehouse.models_dir)
-    last_as_of = date.fromisoformat(current.metadata["as_of"]) if current else None
     trained = None
     for day in days:
-        if train_when_possible and new_labels_since(runner, last_as_of, day):
-            runner.train(day)
-            last_as_of = trained = day
+        if train_when_possible and new_labels_since(runner, day):
+            meta = runner.train(day)
+            trained = day
             if progress:
-                progress(f"trained detector as of {day}")
-        runner.run_day(day)
+                verdict = "promoted" if meta["promoted"] else f"not promoted ({meta['gate']})"
+                progress(f"trained detector as of {day}: {verdict}")
+        runner.run_day(day, trigger="backfill", reason="replay of the log warehouse, in order")
         if progress:
             progress(f"published {day}")
     return trained

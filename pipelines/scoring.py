@@ -8,23 +8,29 @@ import polars as pl
 from pydantic import Field
 
 from models import training
-from models.policy import CONTENT_MARKERS, active_allowlist, apply_policy
-from models.scoring import score_accounts, score_clusters
+from models.policy import active_allowlist, apply_policy
+from models.scoring import score_day
 from models.spec import load_policy, load_spec
+from pipelines import model_registry
 from pipelines.features import account_features
+from pipelines.history import ReplaySettings
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 COMMON = daily_asset("scoring")
-TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
 
 
 class TrainConfig(dg.Config):
     as_of: str = Field(default="", description="Train on account-days before this date (YYYY-MM-DD) and labels confirmed before it; empty: the day after the latest featured day.")
 
 
-@dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features and reviewed labels, calibrated on held-out days.")
+@dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features "
+          "and reviewed labels, calibrated on held-out days; registered, and promoted to current only when the "
+          "promotion gate passes.",
+          check_specs=[dg.AssetCheckSpec("promotion_gate", asset="detector_model", description="Blocking checks before "
+                                         "a trained model becomes current (models/spec.yaml promotion_gate); a failure "
+                                         "keeps the current model.")])
 def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     store = warehouse.store()
     featured = store.days("account_features")
@@ -33,38 +39,52 @@ def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: 
     as_of = date.fromisoformat(config.as_of) if config.as_of else featured[-1] + timedelta(days=1)
     spec = load_spec()
     features = store.read("account_features", as_of - timedelta(days=spec.training_window_days), as_of - timedelta(days=1))
-    label_files = raw.warehouse().files("labels")
-    if features is None or not label_files:
-        raise dg.Failure(f"nothing to train on before {as_of}: features {'missing' if features is None else 'present'}, {len(label_files)} label file(s)")
-    labels = pl.read_parquet(label_files, hive_partitioning=False)
+    labels = model_registry.read_labels(raw.warehouse())
+    if features is None or labels is None:
+        have = {"features": features is not None, "labels": labels is not None}
+        raise dg.Failure(f"nothing to train on before {as_of}: "
+                         + ", ".join(f"{k} {'present' if v else 'missing'}" for k, v in have.items()))
     try:
         model = training.train(features, labels, as_of, spec)
     except training.NotEnoughLabels as exc:
         raise dg.Failure(str(exc)) from exc
-    folder = training.save(model, warehouse.models_dir)
-    meta = model.metadata
+    outcome = model_registry.register_and_gate(warehouse, raw.warehouse(), model, labels, spec, load_policy(),
+                                               by=f"detector_model run {context.run_id}")
+    verdict = outcome["verdict"]
+    meta, metrics = model.metadata, model.metadata["metrics"]
+    kept = f"not promoted, {outcome['previous'] or 'the cold-start rules'} keeps scoring: {verdict.explain()}"
     return dg.MaterializeResult(metadata={
-        "version": meta["version"], "as_of": meta["as_of"], "artifact": dg.MetadataValue.path(str(folder)),
-        "validation_auc": meta["metrics"]["validation_auc"] or 0.0, "best_iteration": meta["best_iteration"],
-        "positive_accounts": meta["label_counts"]["positive_accounts"], "account_days": meta["label_counts"]["account_days"],
-    })
+        "version": meta["version"], "as_of": meta["as_of"], "artifact": dg.MetadataValue.path(str(outcome["folder"])),
+        "validation_auc": "unmeasured" if metrics["validation_auc"] is None else metrics["validation_auc"],
+        "validation_positives": metrics["validation_positives"],
+        "validation_negatives": metrics["validation_negatives"],
+        "best_iteration": meta["best_iteration"], "positive_accounts": meta["label_counts"]["positive_accounts"],
+        "account_days": meta["label_counts"]["account_days"], "promoted": verdict.passed,
+        "current": outcome["current"] or "none (cold-start rules)", "previous": outcome["previous"] or "none",
+        "gate": dg.MetadataValue.md("\n".join(f"- {f}" for f in verdict.failures) or "passed"),
+        **{f"gate_{k}": v for k, v in verdict.figures.items()},
+    }, check_results=[dg.AssetCheckResult(
+        check_name="promotion_gate", passed=verdict.passed, severity=dg.AssetCheckSeverity.ERROR,
+        description="promoted to current" if verdict.passed else kept, metadata=dict(verdict.figures))])
 
 
-@dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, with plain-language reasons (cold-start rules until a model exists).", **COMMON)
-def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+@dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, "
+          "with plain-language reasons, by the model chosen point-in-time (cold-start rules until a model exists).",
+          **COMMON)
+def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
+                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
     feats = store.read("account_features", day, day)
-    model = training.load(warehouse.models_dir)
-    scores = score_accounts(feats, model)
-    scored = feats.select("account_id", "org_id", "cluster_id", *TENURE_COLUMNS, *CONTENT_MARKERS).join(scores, on="account_id")
-    clusters = score_clusters(store.read("clusters", day, day), scored, store.read("cluster_members", day, day))
+    version, why = model_registry.model_for_day(warehouse, day, replay.model)
+    scored, clusters = score_day(feats, store.read("clusters", day, day), store.read("cluster_members", day, day),
+                                 model_registry.load_model(warehouse, version))
     store.write("scored", day, scored)
     store.write("clusters_scored", day, clusters)
     bins = scored.select((pl.col("score") * 10).floor().clip(upper_bound=9).cast(pl.Int32).alias("decile")).group_by("decile").len().sort("decile")
     histogram = "| score | accounts |\n|---|---|\n" + "\n".join(f"| {d / 10:.1f}-{(d + 1) / 10:.1f} | {n} |" for d, n in bins.iter_rows())
     return dg.MaterializeResult(metadata={
-        "model_version": scores["model_version"][0] if scores.height else "none",
+        "model_version": scored["model_version"][0] if scored.height else "none", "model_choice": why,
         "score_distribution": dg.MetadataValue.md(histogram),
         "accounts": scored.height, "mean_score": float(scored["score"].mean() or 0),
         "accounts_over_0.5": int((scored["score"] >= 0.5).sum()),

@@ -38,7 +38,8 @@ def test_a_day_runs_end_to_end_into_the_warehouse(raw_copy, tmp_path):
     r = runner(raw_copy, tmp_path)
     result = r.run_day(D1)
     checks = {ev.check_name: ev.passed for ev in result.get_asset_check_evaluations()}
-    assert checks == {"requests_contract": True, "accounts_contract": True, "requests_gx_suite": True, "published_tables_valid": True}
+    assert checks == {"requests_contract": True, "accounts_contract": True, "requests_gx_suite": True,
+                      "published_tables_valid": True, "day_dependencies": True}
     con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
     for name, cols in CONTRACT_COLUMNS.items():
         types = {row[0]: row[1] for row in con.execute(f"describe {name}").fetchall()}
