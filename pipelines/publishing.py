@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from features import objectstore
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -57,7 +58,7 @@ def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWa
         failures += run_suite(actions.drop("reasons").to_pandas(), actions_suite(), f"actions-{day}")
     allow_files = raw.warehouse().files("allowlist")
     if allow_files:
-        allowed = active_allowlist(pl.read_parquet(allow_files, hive_partitioning=False), day)
+        allowed = active_allowlist(objectstore.read_parquet(allow_files), day)
         bad = actions.filter((pl.col("action") == "suspend") & pl.col("org_id").is_in(allowed["org_id"].implode()))
         if bad.height:
             failures.append(f"{bad.height} allowlisted account(s) suspended")

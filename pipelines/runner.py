@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
+from features import objectstore
 from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
 from features.raw import RawWarehouse
 from pipelines.resources import EnforcementWarehouse
@@ -122,7 +122,7 @@ def new_labels_since(runner: Runner, last_as_of: date | None, as_of: date, min_d
     files = runner.raw.files("labels")
     if not files or sum(store.has("account_features", d) for d in days) < min_days:
         return False
-    labels = pl.read_parquet(files, hive_partitioning=False)
+    labels = objectstore.read_parquet(files)
     try:
         check_enough_labels(labels, as_of, spec)
     except NotEnoughLabels:

@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from features import objectstore
 from models import training
 from models.policy import CONTENT_MARKERS, active_allowlist, apply_policy
 from models.scoring import score_accounts, score_clusters
@@ -36,7 +37,7 @@ def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: 
     label_files = raw.warehouse().files("labels")
     if features is None or not label_files:
         raise dg.Failure(f"nothing to train on before {as_of}: features {'missing' if features is None else 'present'}, {len(label_files)} label file(s)")
-    labels = pl.read_parquet(label_files, hive_partitioning=False)
+    labels = objectstore.read_parquet(label_files)
     try:
         model = training.train(features, labels, as_of, spec)
     except training.NotEnoughLabels as exc:
@@ -77,7 +78,7 @@ def enforcement_actions(context: dg.AssetExecutionContext, raw: RawLogWarehouse,
     day = partition_day(context)
     store = warehouse.store()
     allow_files = raw.warehouse().files("allowlist")
-    allowlist = pl.read_parquet(allow_files, hive_partitioning=False) if allow_files else None
+    allowlist = objectstore.read_parquet(allow_files) if allow_files else None
     scores, actions = apply_policy(
         load_policy(), day, context.run_id, store.read("scored", day, day), store.read("clusters_scored", day, day),
         active_allowlist(allowlist, day),
