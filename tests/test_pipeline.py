@@ -162,14 +162,14 @@ def test_whole_sample_allowlisted_orgs_never_suspended_and_campaigns_acted_on(pu
     assert published_sample["account_scores"]["model_version"].str.starts_with("rules-").any()
 
 
-def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy):
-    raw = definitions.RawLogWarehouse(root=str(raw_copy))
+def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy, tmp_path):
+    raw = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)), "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path))}
     when = datetime(2026, 3, 4, 1, 15, tzinfo=timezone.utc)
-    ctx = dg.build_schedule_context(scheduled_execution_time=when, resources={"raw": raw})
+    ctx = dg.build_schedule_context(scheduled_execution_time=when, resources=raw)
     request = definitions.nightly_schedule(ctx)
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-03-03"
     (raw_copy / "requests" / "date=2026-03-03" / "_SUCCESS").unlink()
-    skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources={"raw": raw}))
+    skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources=raw))
     assert isinstance(skip, dg.SkipReason) and "_SUCCESS" in skip.skip_message and "2026-03-03" in skip.skip_message
     assert definitions.nightly_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert definitions.retrain_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
