@@ -168,6 +168,35 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_export_stix(args) -> int:
+    from features.sharing import SharingKeyMissing
+    from pipelines.sharing import export_stix
+
+    runner = _runner(args)
+    try:
+        counts = export_stix(runner.raw, runner.warehouse, args.start, args.end, Path(args.out), tlp=args.tlp)
+    except (SharingKeyMissing, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote STIX 2.1 bundle {args.out}: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_import_stix(args) -> int:
+    from pipelines.sharing import import_stix
+
+    runner = _runner(args)
+    try:
+        rows = import_stix(runner.warehouse, Path(args.bundle))
+    except (OSError, ValueError) as exc:  # stix2 raises ValueError subclasses for invalid bundles
+        print(f"error: {args.bundle}: {exc}", file=sys.stderr)
+        return 1
+    kinds = rows.group_by("kind").len().sort("kind")
+    print(f"imported {rows.height} partner indicator(s) from {args.bundle} into {runner.warehouse.path / 'partners'}: "
+          + (", ".join(f"{n} {k}" for k, n in kinds.iter_rows()) or "none we can match"))
+    return 0
+
+
 def _date(s: str) -> date:
     return date.fromisoformat(s)
 
@@ -206,6 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
         elif name == "ui":
             c.add_argument("--port", type=int, default=3000)
             c.add_argument("--host", default="127.0.0.1")
+
+    x = sub.add_parser("export-stix", help="share clusters acted on as a STIX 2.1 bundle (identifiers as keyed hashes)")
+    x.add_argument("--start", type=_date, required=True)
+    x.add_argument("--end", type=_date, required=True)
+    x.add_argument("--out", required=True, help="bundle file to write (JSON)")
+    x.add_argument("--tlp", choices=["clear", "green", "amber", "red"], default="amber", help="TLP marking (default amber)")
+    i = sub.add_parser("import-stix", help="store a partner's STIX 2.1 indicators for the coordination stage")
+    i.add_argument("bundle")
+    for c in (x, i):
+        c.add_argument("--raw", help="raw log warehouse (default: $DISTILL_GUARD_RAW or data_samples/raw)")
+        c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
+    x.set_defaults(fn=cmd_export_stix)
+    i.set_defaults(fn=cmd_import_stix)
 
     e = sub.add_parser("evaluate", help="simulate an unseen seed, replay it, and write the evaluation report")
     e.add_argument("--out", default=str(REPO_ROOT / "reports" / "evaluation"))
