@@ -89,15 +89,16 @@ def cmd_train(args) -> int:
 
 
 def cmd_query(args) -> int:
-    import duckdb
     import polars as pl
+
+    from pipelines.describe import open_warehouse
 
     _, wh = _paths(args)
     db = Path(wh) / "distill_guard.duckdb"
     if not db.exists():
         print(f"error: {db} does not exist yet; run `distill-guard demo` or `distill-guard run` first", file=sys.stderr)
         return 1
-    con = duckdb.connect(str(db), read_only=True)
+    con = open_warehouse(db)  # resolves the views' relative paths, wherever the folder now is
     try:
         frame = con.sql(args.sql).pl()
     finally:

@@ -25,6 +25,7 @@ from pydantic import Field
 from features.account_day import SQL_DIR, connect
 from features.raw import RawWarehouse
 from features.store import Store
+from pipelines import describe
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
 DB_NAME = "distill_guard.duckdb"
@@ -119,8 +120,9 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         tmp.unlink(missing_ok=True)
         con = duckdb.connect(str(tmp))
         try:
+            relative = describe.portable(con, self.path)  # views read paths relative to the warehouse folder
             for table in PUBLISHED_TABLES:
-                files = [f for _, f in sorted(manifest.get(table, {}).items())]
+                files = [relative(f) for _, f in sorted(manifest.get(table, {}).items())]
                 if files:
                     con.execute(f"create view {table} as select * from read_parquet({_sql_list(files)}, union_by_name = true)")
             if all(manifest.get(t) for t in PUBLISHED_TABLES):
@@ -128,6 +130,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
                     con.execute(view.read_text())
             con.execute("create table publication as select ?::timestamptz as published_at, ?::varchar as manifest",
                         [datetime.now(timezone.utc), json.dumps(manifest)])
+            describe.annotate(con)
         finally:
             con.close()
         os.replace(tmp, self.db_path)
