@@ -57,6 +57,34 @@ def _runner(args):
     return Runner(raw, wh)
 
 
+def _missing_input(runner, days: list[date]) -> str | None:
+    """Why ``days`` cannot run from the raw root, in words an operator can act on; None when they can."""
+    from features.objectstore import filesystem
+
+    root = runner.raw_root
+    fs, path = filesystem(root)
+    if fs.get_file_info(path).type.name == "NotFound":
+        return f"raw root {root} does not exist (set --raw or DISTILL_GUARD_RAW)"
+    present = runner.raw.days()
+    if not present:
+        return f"raw root {root} holds no requests/date=YYYY-MM-DD partitions"
+    absent = [d for d in days if d not in present]
+    if absent:
+        return (f"no requests partition for {', '.join(map(str, absent[:5]))}{' ...' if len(absent) > 5 else ''} "
+                f"under {root}; days present: {_spans(present)}")
+    return None
+
+
+def _spans(days: list[date]) -> str:
+    """``2026-03-02 .. 2026-03-17 (16 days)``, with gaps shown as separate spans."""
+    spans, first = [], days[0]
+    for prev, cur in zip(days, days[1:] + [None]):
+        if cur is None or (cur - prev).days != 1:
+            spans.append(str(first) if first == prev else f"{first} .. {prev}")
+            first = cur
+    return f"{', '.join(spans)} ({len(days)} days)"
+
+
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
@@ -64,12 +92,19 @@ def cmd_run(args) -> int:
 
     runner = _runner(args)
     days = _days(args.start, args.end or args.start)
-    for day in tqdm(days, desc="running days", unit="day", disable=len(days) < 2):
+    problem = _missing_input(runner, days)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    bar = sys.stderr.isatty() and len(days) > 1  # a log file gets one line per day, not carriage returns
+    for day in tqdm(days, desc="running days", unit="day", disable=not bar):
         try:
             runner.run_day(day)
         except DayFailed as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        if not bar:
+            print(f"published {day}", flush=True)
     print(f"published {len(days)} day(s) into {runner.warehouse.db_path}")
     return 0
 
@@ -128,7 +163,12 @@ def cmd_demo(args) -> int:
         print(f"error: no sample data at {raw}; regenerate it with `make sample`", file=sys.stderr)
         return 1
     runner = _runner(args)
-    runner.warehouse.reset()
+    if args.keep:
+        print(f"keeping the warehouse at {runner.warehouse.path} (--keep): days already published are re-run")
+    else:
+        print(f"resetting the warehouse at {runner.warehouse.path}: published tables, working state and models "
+              "are removed (Dagster run history stays); pass --keep to keep them")
+        runner.warehouse.reset()
     days = runner.raw.days()
     print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
     try:
@@ -198,17 +238,33 @@ def cmd_import_stix(args) -> int:
     return 0
 
 
+DATE_HELP = "a UTC day as YYYY-MM-DD, e.g. 2026-03-02"
+
+
 def _date(s: str) -> date:
-    return date.fromisoformat(s)
+    try:
+        return date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a day: use YYYY-MM-DD, e.g. 2026-03-02") from None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("distill-guard")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="distill-guard", description="Find LLM distillation campaigns in API traffic logs.")
+    p.add_argument("--version", action="version", version=f"distill-guard {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("simulate", help="write simulated traffic in the log warehouse layout, with ground truth")
     s.add_argument("--out", required=True)
-    s.add_argument("--start", type=_date, default=SAMPLE_ARGS["start"])
+    s.add_argument("--start", type=_date, default=SAMPLE_ARGS["start"], help=f"first simulated day: {DATE_HELP}")
     s.add_argument("--days", type=int, default=SAMPLE_ARGS["days"])
     s.add_argument("--scale", type=float, default=SAMPLE_ARGS["scale"], help="1.0 is roughly 100k requests a day")
     s.add_argument("--seed", type=int, default=SAMPLE_ARGS["seed"])
@@ -226,20 +282,23 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
         c.set_defaults(fn=fn)
         if name == "run":
-            c.add_argument("--start", type=_date, required=True)
-            c.add_argument("--end", type=_date)
+            c.add_argument("--start", type=_date, required=True, help=f"first day to run: {DATE_HELP}")
+            c.add_argument("--end", type=_date, help="last day to run, inclusive (default: --start): YYYY-MM-DD")
         elif name == "train":
-            c.add_argument("--as-of", type=_date, dest="as_of", help="default: the day after the latest featured day")
+            c.add_argument("--as-of", type=_date, dest="as_of",
+                           help="train on labels confirmed before this day, YYYY-MM-DD (default: the day after the latest featured day)")
         elif name == "query":
             c.add_argument("sql")
             c.add_argument("--limit", type=int, default=50, help="rows to print")
+        elif name == "demo":
+            c.add_argument("--keep", action="store_true", help="keep the existing warehouse instead of resetting it")
         elif name == "ui":
             c.add_argument("--port", type=int, default=3000)
             c.add_argument("--host", default="127.0.0.1")
 
     x = sub.add_parser("export-stix", help="share clusters acted on as a STIX 2.1 bundle (identifiers as keyed hashes)")
-    x.add_argument("--start", type=_date, required=True)
-    x.add_argument("--end", type=_date, required=True)
+    x.add_argument("--start", type=_date, required=True, help=f"first day: {DATE_HELP}")
+    x.add_argument("--end", type=_date, required=True, help="last day, inclusive: YYYY-MM-DD")
     x.add_argument("--out", required=True, help="bundle file to write (JSON)")
     x.add_argument("--tlp", choices=["clear", "green", "amber", "red"], default="amber", help="TLP marking (default amber)")
     i = sub.add_parser("import-stix", help="store a partner's STIX 2.1 indicators for the coordination stage")
@@ -255,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=11)
     e.add_argument("--days", type=int, default=21)
     e.add_argument("--scale", type=float, default=0.05)
-    e.add_argument("--start", type=_date, default=date(2026, 4, 6))
+    e.add_argument("--start", type=_date, default=date(2026, 4, 6), help=f"first simulated day: {DATE_HELP}")
     e.add_argument("--corpus", help="mix real prompt text from these corpora into the simulated traffic")
     e.set_defaults(fn=cmd_evaluate)
     return p

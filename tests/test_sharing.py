@@ -19,6 +19,7 @@ KEY = "trust-group-sharing-key-for-tests"
 @pytest.fixture()
 def exported(published_sample, tmp_path, monkeypatch):
     monkeypatch.setenv(sharing.SHARING_KEY_ENV, KEY)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     days, runner = published_sample["days"], published_sample["runner"]
     out = tmp_path / "bundle.json"
     args = ["export-stix", "--start", str(days[0]), "--end", str(days[-1]), "--out", str(out),
@@ -76,6 +77,7 @@ def test_export_then_import_round_trips_the_indicators(exported, tmp_path):
 
 def test_export_without_a_sharing_key_says_so(published_sample, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(sharing.SHARING_KEY_ENV, raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     runner, days = published_sample["runner"], published_sample["days"]
     code = cli.main(["export-stix", "--start", str(days[0]), "--end", str(days[-1]), "--out", str(tmp_path / "b.json"),
                      "--raw", runner.raw_root, "--warehouse", runner.warehouse_folder])
