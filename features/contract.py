@@ -135,7 +135,8 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
     out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
     if earlier:
         seen = con.execute(
-            f"select count(*), min(r.request_id), min(r.filename) from {objectstore.parquet_view(con, files, 'contract_rows')} as r "
+            "select count(*), min(r.request_id), min(r.filename) "
+            f"from {objectstore.parquet_view(con, files, 'contract_rows')} as r "
             "semi join read_parquet($earlier, hive_partitioning = false) as e on e.request_id = r.request_id",
             {"earlier": list(earlier)}).fetchone()
         if seen[0]:
@@ -154,8 +155,10 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
     out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
     if request_files:
         missing = con.execute(
-            f"select count(distinct r.account_id), min(r.account_id) from {objectstore.parquet_view(con, request_files, 'contract_req')} as r "
-            f"anti join {objectstore.parquet_view(con, files, 'contract_acc')} as a on a.account_id = r.account_id").fetchone()
+            "select count(distinct r.account_id), min(r.account_id) "
+            f"from {objectstore.parquet_view(con, request_files, 'contract_req')} as r "
+            f"anti join {objectstore.parquet_view(con, files, 'contract_acc')} as a on a.account_id = r.account_id",
+        ).fetchone()
         if missing[0]:
             out.append(Violation(files[0], "account_id", "snapshot_covers_traffic",
                                  f"{missing[0]} account(s) seen in traffic are missing from the snapshot, e.g. {missing[1]}"))

@@ -39,7 +39,8 @@ def s3_filesystem() -> pafs.S3FileSystem:
     """An S3 filesystem configured from the AWS environment variables (endpoint, region, credentials)."""
     kwargs: dict = {}
     if os.environ.get("AWS_ACCESS_KEY_ID"):
-        kwargs.update(access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        kwargs.update(access_key=os.environ["AWS_ACCESS_KEY_ID"],
+                      secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
                       session_token=os.environ.get("AWS_SESSION_TOKEN") or None)
     if _region():
         kwargs["region"] = _region()

@@ -107,7 +107,8 @@ def _values(ev: Evidence, key: bytes) -> pl.DataFrame:
         .select("account_id", pl.lit("user_agent").alias("kind"), pl.col("user_agent").alias("value")),
     ]).drop_nulls("value")
     static = static.with_columns(value=pl.struct("kind", "value").map_elements(
-        lambda r: keyed_hash(key, r["kind"], r["value"]) if r["kind"] in HASHED else r["value"], return_dtype=pl.String))
+        lambda r: keyed_hash(key, r["kind"], r["value"]) if r["kind"] in HASHED else r["value"],
+        return_dtype=pl.String))
     templates = ev.templates.select("date", "account_id", pl.lit("template").alias("kind"),
                                     pl.col("template_id").cast(pl.String).alias("value"))
     dated = ev.members.select("date", "account_id").join(static, on="account_id")
@@ -232,7 +233,8 @@ def partner_edges(partner: pl.DataFrame, accounts: pl.DataFrame, templates: pl.D
     if key is None and partner["kind"].is_in(list(HASHED)).any():
         raise SharingKeyMissing(f"partner indicators hold keyed hashes; set {SHARING_KEY_ENV} to match them")
     ours = [
-        templates.select("account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value")),
+        templates.select("account_id", pl.lit("template").alias("kind"),
+                         pl.col("template_id").cast(pl.String).alias("value")),
         user_agents.select("account_id", pl.lit("user_agent").alias("kind"), pl.col("user_agent").alias("value")),
     ]
     if key is not None:
@@ -240,6 +242,7 @@ def partner_edges(partner: pl.DataFrame, accounts: pl.DataFrame, templates: pl.D
                              ("account", "account_id")):
             ours.append(accounts.drop_nulls(column).select(
                 "account_id", pl.lit(kind).alias("kind"),
-                pl.col(column).map_elements(lambda v, k=kind: keyed_hash(key, k, v), return_dtype=pl.String).alias("value")))
+                pl.col(column).map_elements(lambda v, k=kind: keyed_hash(key, k, v), return_dtype=pl.String)
+                .alias("value")))
     matched = pl.concat(ours).unique().join(partner.select("kind", "value", "indicator_id"), on=["kind", "value"])
     return matched.select("account_id", pl.lit("partner").alias("kind"), pl.col("indicator_id").alias("value")).unique()

@@ -15,7 +15,10 @@ WINDOW_DAYS = 30
 
 
 def daily_charts(folder: Path, day: date, scores: pl.DataFrame, actions_window: pl.DataFrame | None) -> list[Path]:
-    """``<day>-scores.png`` and ``<day>-actions-30d.png`` in ``folder``; ``actions_window`` covers the 30 days to ``day``."""
+    """``<day>-scores.png`` and ``<day>-actions-30d.png`` in ``folder``.
+
+    ``actions_window``: enforcement actions of the 30 days up to ``day`` (earlier days only: point-in-time).
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -127,8 +127,8 @@ def _calibration(ax, calib: pl.DataFrame) -> None:
 
 
 def _by_population(plt, by_population: pl.DataFrame):
-    stats = (by_population.group_by("population").agg(n=pl.len(), attack=pl.col("is_attack").fill_null(False).mean() >= 0.5,
-                                                      median=pl.col("score").median())
+    stats = (by_population.group_by("population")
+             .agg(n=pl.len(), attack=pl.col("is_attack").fill_null(False).mean() >= 0.5, median=pl.col("score").median())
              .sort(["attack", "median", "population"]))
     fig, ax = plt.subplots(figsize=(11, 0.35 * stats.height + 1.5))
     rng = np.random.default_rng(0)  # jitter only; fixed so the picture is reproducible

@@ -97,12 +97,14 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
         days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days()).sort("campaign_id")
     legit_suspended = legit_actions.filter(pl.col("action") == "suspend")["account_id"].n_unique()
     allow_suspended = actions.filter(pl.col("org_id").is_in(allow.implode()) & (pl.col("action") == "suspend")).height
-    dist = (scores.group_by("account_id").agg(pl.col("score").max(), pl.col("population").first(), pl.col("is_attack").first())
+    dist = (scores.group_by("account_id")
+            .agg(pl.col("score").max(), pl.col("population").first(), pl.col("is_attack").first())
             .drop_nulls("population"))
     pngs = write_plots(out, y, p, dist, calib)
     metrics = {
         "last_trained_as_of": trained, "evaluated_days_from": eval_from, "model_versions": model_versions, "accounts": int(len(y)), "attack_accounts": int(y.sum()),
-        "roc_auc": roc_auc(y, p), "average_precision": average_precision(y, p), "prevalence": float(y.mean()) if len(y) else None,
+        "roc_auc": roc_auc(y, p), "average_precision": average_precision(y, p),
+        "prevalence": float(y.mean()) if len(y) else None,
         "recall_at_fpr_1e-3": rec3, "threshold_at_fpr_1e-3": thr3,
         "recall_at_fpr_1e-2": rec2, "calibration_max_gap_bins_n20": worst, "calibration_tolerance": CALIBRATION_TOLERANCE,
         "legit_accounts_suspended": legit_suspended, "allowlisted_suspended": allow_suspended,

@@ -28,7 +28,7 @@ ENV_PREFIX = "DISTILL_GUARD_ALERT_"
 class AlertConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    webhook_url: str = Field(default="", description="Receives a JSON POST {\"text\": ...} (Slack incoming-webhook format).")
+    webhook_url: str = Field(default="", description="Receives a JSON POST {'text': ...} (Slack incoming webhook).")
     email_to: list[str] = Field(default=[], description="Recipients of alert e-mails.")
     email_from: str = "distill-guard@localhost"
     smtp_host: str = ""
@@ -36,8 +36,8 @@ class AlertConfig(BaseModel):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
-    publish_by_hour_utc: int = Field(default=6, ge=0, le=23, description="Yesterday must be published by this hour (UTC).")
-    success_wait_hours: int = Field(default=6, ge=1, description="Hours after the day ends before a missing _SUCCESS alerts.")
+    publish_by_hour_utc: int = Field(default=6, ge=0, le=23, description="Yesterday is published by this hour (UTC).")
+    success_wait_hours: int = Field(default=6, ge=1, description="Hours after the day's end before no _SUCCESS alerts.")
     timeout_seconds: float = 10.0
 
     @property
@@ -89,7 +89,8 @@ def _post_webhook(config: AlertConfig, text: str) -> None:
 
 def _send_email(config: AlertConfig, subject: str, text: str) -> None:
     message = EmailMessage()
-    message["Subject"], message["From"], message["To"] = f"[distill-guard] {subject}", config.email_from, ", ".join(config.email_to)
+    message["Subject"] = f"[distill-guard] {subject}"
+    message["From"], message["To"] = config.email_from, ", ".join(config.email_to)
     message.set_content(text)
     with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds) as smtp:
         if config.smtp_starttls:
@@ -138,13 +139,14 @@ def alert_if_waited_too_long(warehouse_folder: str, day: date, tick: datetime, w
     if not success_wait_exceeded(day, tick, config.success_wait_hours):
         return []
     return send_alert(config, f"{day} not delivered by the gateway",
-                      f"{waiting}, {config.success_wait_hours} hours after the day ended. The nightly run waits for it.")
+                      f"{waiting}, {config.success_wait_hours} hours after the day ended. "
+                      "The nightly run waits for it.")
 
 
 # --- Dagster sensors ------------------------------------------------------------------------------------------
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=True,
-                       description="Alerts the configured webhook / e-mail when any run fails, naming the failed checks and steps.")
+                       description="Alerts webhook and e-mail when a run fails, naming the failed checks and steps.")
 def run_failure_alert(context: dg.RunFailureSensorContext, warehouse: EnforcementWarehouse):
     config = load_alert_config(warehouse.folder)
     text = run_failure_text(context.instance, context.dagster_run)

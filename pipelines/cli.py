@@ -286,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--end", type=_date, help="last day to run, inclusive (default: --start): YYYY-MM-DD")
         elif name == "train":
             c.add_argument("--as-of", type=_date, dest="as_of",
-                           help="train on labels confirmed before this day, YYYY-MM-DD (default: the day after the latest featured day)")
+                           help="train on labels confirmed before this day, YYYY-MM-DD "
+                                "(default: the day after the latest featured day)")
         elif name == "query":
             c.add_argument("sql")
             c.add_argument("--limit", type=int, default=50, help="rows to print")
@@ -300,12 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--start", type=_date, required=True, help=f"first day: {DATE_HELP}")
     x.add_argument("--end", type=_date, required=True, help="last day, inclusive: YYYY-MM-DD")
     x.add_argument("--out", required=True, help="bundle file to write (JSON)")
-    x.add_argument("--tlp", choices=["clear", "green", "amber", "red"], default="amber", help="TLP marking (default amber)")
+    x.add_argument("--tlp", choices=["clear", "green", "amber", "red"], default="amber", help="TLP marking")
     i = sub.add_parser("import-stix", help="store a partner's STIX 2.1 indicators for the coordination stage")
     i.add_argument("bundle")
     for c in (x, i):
         c.add_argument("--raw", help="raw log warehouse (default: $DISTILL_GUARD_RAW or data_samples/raw)")
-        c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
+        c.add_argument("--warehouse", help="enforcement warehouse (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
     x.set_defaults(fn=cmd_export_stix)
     i.set_defaults(fn=cmd_import_stix)
 

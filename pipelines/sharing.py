@@ -1,4 +1,4 @@
-"""STIX export and import over the warehouse (the ``export-stix`` / ``import-stix`` commands; logic in features.sharing)."""
+"""STIX export and import over the warehouse (`export-stix`, `import-stix`); the logic is in features.sharing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ PARTNERS_DIR = "partners"
 
 
 def evidence(raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date, end: date) -> sharing.Evidence:
-    tables = {t: warehouse.read_published(t, start, end) for t in ("enforcement_actions", "clusters", "cluster_members")}
+    names = ("enforcement_actions", "clusters", "cluster_members")
+    tables = {t: warehouse.read_published(t, start, end) for t in names}
     missing = [t for t, frame in tables.items() if frame is None]
     if missing:
         raise ValueError(f"nothing published between {start} and {end} in {warehouse.db_path} ({', '.join(missing)})")
@@ -27,7 +28,8 @@ def evidence(raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date, en
     return sharing.Evidence(
         actions=tables["enforcement_actions"], clusters=tables["clusters"], members=tables["cluster_members"],
         accounts=accounts, templates=store.read("templates", start, end),
-        user_agents=feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent")).drop_nulls().unique(),
+        user_agents=feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent"))
+        .drop_nulls().unique(),
     )
 
 

@@ -127,7 +127,8 @@ def test_schedule_alerts_once_when_success_is_hours_late(configured, webhook, sm
         skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources=res))
         assert isinstance(skip, dg.SkipReason)
     [post] = webhook[1]
-    assert "2026-03-03: requests partition has no _SUCCESS marker yet, 3 hours after the day ended" in post["body"]["text"]
+    expected = "2026-03-03: requests partition has no _SUCCESS marker yet, 3 hours after the day ended"
+    assert expected in post["body"]["text"]
     assert len(smtp[1]) == 1
 
 

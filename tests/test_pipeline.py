@@ -163,7 +163,8 @@ def test_whole_sample_allowlisted_orgs_never_suspended_and_campaigns_acted_on(pu
 
 
 def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy, tmp_path):
-    raw = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)), "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path))}
+    raw = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)),
+           "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path))}
     when = datetime(2026, 3, 4, 1, 15, tzinfo=timezone.utc)
     ctx = dg.build_schedule_context(scheduled_execution_time=when, resources=raw)
     request = definitions.nightly_schedule(ctx)

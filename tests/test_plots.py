@@ -63,7 +63,8 @@ def test_scores_by_population_coloured_by_class_with_n(plt):
 def test_daily_charts_are_keyed_by_partition(tmp_path):
     day = date(2026, 3, 17)
     scores = pl.DataFrame({"score": [0.1, 0.5, 0.95]})
-    actions = pl.DataFrame({"date": [day - timedelta(days=i) for i in (0, 3, 40)], "action": ["suspend", "monitor", "suspend"]})
+    actions = pl.DataFrame({"date": [day - timedelta(days=i) for i in (0, 3, 40)],
+                            "action": ["suspend", "monitor", "suspend"]})
     files = daily_charts(tmp_path, day, scores, actions)
     assert [f.name for f in files] == ["2026-03-17-scores.png", "2026-03-17-actions-30d.png"]
     assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)

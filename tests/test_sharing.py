@@ -37,7 +37,8 @@ def test_bundle_parses_validates_and_is_marked(exported):
     acted = sharing.acted_clusters(evidence(runner.raw, runner.warehouse, days[0], days[-1]))
     assert len(by_type["campaign"]) == acted.height > 0
     assert len(by_type["indicator"]) == len(by_type["relationship"]) == len(by_type["sighting"]) > 0
-    assert all(o.object_marking_refs == [stix2.TLP_AMBER.id] for t in ("campaign", "indicator", "sighting") for o in by_type[t])
+    marked = [o for t in ("campaign", "indicator", "sighting") for o in by_type[t]]
+    assert all(o.object_marking_refs == [stix2.TLP_AMBER.id] for o in marked)
     kinds = {o.pattern.split(":")[0].strip("[") for o in by_type["indicator"]}
     assert {"x-distill-prompt-template", "x-distill-payment-instrument", "autonomous-system", "user-account"} <= kinds
     for ind in by_type["indicator"]:
@@ -101,8 +102,10 @@ def test_a_partner_template_indicator_joins_our_accounts_into_a_cluster(publishe
     partner = sharing.parse_indicators(bundle.serialize(), datetime(2026, 3, 1, tzinfo=timezone.utc))
     user_agents = feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent")).drop_nulls()
     edges = sharing.partner_edges(partner, accounts, templates, user_agents, KEY.encode())
-    args = (day, accounts, feats, templates, sync, store.read("cluster_members", day - timedelta(days=1), day - timedelta(days=1)))
+    yesterday = day - timedelta(days=1)
+    args = (day, accounts, feats, templates, sync, store.read("cluster_members", yesterday, yesterday))
     without, with_partner = coordinate(*args), coordinate(*args, partner_edges=edges)
     assert not any("partner" in " ".join(i or []) for i in without.clusters["indicators"].to_list())
-    assert any("match one indicator shared by a partner" in " ".join(i or []) for i in with_partner.clusters["indicators"].to_list())
+    texts = [" ".join(i or []) for i in with_partner.clusters["indicators"].to_list()]
+    assert any("match one indicator shared by a partner" in t for t in texts)
     assert json.loads(bundle.serialize())["type"] == "bundle"

@@ -10,7 +10,8 @@ import pytest
 from pipelines import describe
 from pipelines.runner import Runner
 
-STRENGTH = {"suspend": 1, "degrade_reasoning": 2, "require_verification": 3, "human_review": 4, "rate_limit": 5, "monitor": 6}
+STRENGTH = {"suspend": 1, "degrade_reasoning": 2, "require_verification": 3, "human_review": 4, "rate_limit": 5,
+            "monitor": 6}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,10 @@ def test_every_published_table_view_and_column_has_a_comment(con):
     assert not uncommented, f"columns without a description (add them to features/warehouse.yaml): {uncommented}"
     assert len(columns) >= 150  # 200 at the time of writing: 88 in account_features alone
     objects = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'main' union all "
-                          "select view_name, comment from duckdb_views() where schema_name = 'main' and not internal").fetchall()
-    assert {"account_features", "enforcement_actions", "v_current_enforcement", "publication"} <= {o for o, _ in objects}
+                          "select view_name, comment from duckdb_views() where schema_name = 'main' and not internal",
+                          ).fetchall()
+    names = {o for o, _ in objects}
+    assert {"account_features", "enforcement_actions", "v_current_enforcement", "publication"} <= names
     assert all(comment for _, comment in objects), objects
     feature = con.execute("select comment from duckdb_columns() where table_name = 'account_features' "
                           "and column_name = 'acct_cot_rate_1d'").fetchall()[0][0]
@@ -82,7 +85,8 @@ def test_cluster_history_shows_growth_and_churn(con):
                                 pl.col("n_accounts").shift(1).over("cluster_id").alias("prev_n"))
     consecutive = prev.filter((pl.col("date") - pl.col("prev_date")).dt.total_days() == 1)
     assert consecutive.height > 0
-    assert (consecutive["prev_n"] + consecutive["new_members"] - consecutive["members_lost"] == consecutive["n_accounts"]).all()
+    balance = consecutive["prev_n"] + consecutive["new_members"] - consecutive["members_lost"]
+    assert (balance == consecutive["n_accounts"]).all()
     first = history.group_by("cluster_id").agg(pl.all().sort_by("date").first())
     assert (first["days_alive"] == 1).all() and (first["new_members"] == first["n_accounts"]).all()
     assert (history["members_lost"] > 0).any() and (history["days_alive"] > 1).any()
