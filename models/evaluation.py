@@ -123,7 +123,7 @@ def _calibration(ax, calib: pl.DataFrame) -> None:
                     xytext=(4, -10), fontsize=7)
     ax.set(xlabel="mean predicted", ylabel="observed attack rate", title="Calibration (account-days per bin)",
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="center right", fontsize=8)
 
 
 def _by_population(plt, by_population: pl.DataFrame):
