@@ -33,7 +33,15 @@ VIEWS_DIR = REPO_ROOT / "sql" / "views"
 def portable(con: duckdb.DuckDBPyConnection, folder: Path):
     """Make ``con`` resolve relative paths against ``folder``; returns a function turning a path relative."""
     con.execute("set file_search_path = $folder", {"folder": str(folder)})
-    return lambda path: os.path.relpath(path, folder)
+    return lambda path: os.path.relpath(locate(folder, path), folder)
+
+
+def locate(folder: Path, recorded: str) -> str:
+    """A published file recorded by a warehouse that has since been copied or moved to ``folder``."""
+    path = Path(recorded)
+    if path.exists() or "published" not in path.parts:
+        return recorded
+    return str(Path(folder, *path.parts[path.parts.index("published"):]))
 
 
 def open_warehouse(db_path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -81,7 +81,8 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return sorted(date.fromisoformat(d) for d in self.manifest().get("account_scores", {}))
 
     def read_published(self, table: str, first: date, last: date) -> pl.DataFrame | None:
-        files = [f for d, f in sorted(self.manifest().get(table, {}).items()) if first <= date.fromisoformat(d) <= last]
+        files = [describe.locate(self.path, f) for d, f in sorted(self.manifest().get(table, {}).items())
+                 if first <= date.fromisoformat(d) <= last]
         if not files:
             return None
         return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")

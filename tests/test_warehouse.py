@@ -58,6 +58,11 @@ def test_a_copied_warehouse_folder_answers_queries(raw_copy, tmp_path, monkeypat
     for view in views:
         con.execute(f"select count(*) from {view}").fetchall()
     con.close()
+    # The pipeline goes on in the new place: the next day publishes and every day stays readable.
+    Runner(str(raw_copy), str(moved), instance=dg.DagsterInstance.ephemeral()).run_day(date(2026, 3, 3))
+    con = describe.open_warehouse(moved / "distill_guard.duckdb")
+    assert con.execute("select count(distinct date) from account_scores").fetchall()[0][0] == 2
+    con.close()
     monkeypatch.chdir(moved)  # a plain client started inside the folder needs no setting
     plain = duckdb.connect("distill_guard.duckdb", read_only=True)
     assert plain.execute("select count(*) from enforcement_actions").fetchall()[0][0] >= 0
