@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import fs as pafs
 
+from features import objectstore
+
 TS = pa.timestamp("us", tz="UTC")
 REQUESTS = {
     "request_id": (pa.string(), False), "ts": (TS, False), "account_id": (pa.string(), False),
@@ -72,7 +74,7 @@ def check_schemas(files: list[str], spec: dict[str, tuple[pa.DataType, bool]], f
     out: list[Violation] = []
     for f in files:
         try:
-            schema = pq.read_schema(f, filesystem=filesystem)
+            schema = pq.read_schema(f, filesystem=filesystem) if filesystem else objectstore.read_schema(f)
         except Exception as exc:  # pyarrow raises several types for a corrupt footer
             out.append(Violation(f, "*", "readable_parquet", f"cannot read Parquet metadata ({exc})"))
             continue
@@ -91,8 +93,8 @@ def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tu
         f"count(*) filter (where {pred}) as bad_{i}, min(filename) filter (where {pred}) as file_{i}"
         for i, (_, _, pred) in enumerate(rules)
     )
-    row = con.execute(f"select {selects} from read_parquet($files, filename = true, hive_partitioning = false)",
-                  {"files": files, **params}).fetchone()
+    source = objectstore.parquet_view(con, files, "contract_rows")
+    row = con.execute(f"select {selects} from {source}", params).fetchone()
     out = []
     for i, (col, rule, _) in enumerate(rules):
         if row[2 * i]:
@@ -106,8 +108,8 @@ def _not_null_rules(spec) -> list[tuple[str, str, str]]:
 
 def _unique(con: duckdb.DuckDBPyConnection, files: list[str], column: str) -> list[Violation]:
     dup = con.execute(
-        f"select {column}, min(filename) from read_parquet($files, filename = true, hive_partitioning = false) "
-        f"group by {column} having count(*) > 1 order by {column} limit 3", {"files": files}).fetchall()
+        f"select {column}, min(filename) from {objectstore.parquet_view(con, files, 'contract_rows')} "
+        f"group by {column} having count(*) > 1 order by {column} limit 3").fetchall()
     if not dup:
         return []
     return [Violation(dup[0][1], column, "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}")]
@@ -133,9 +135,10 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
     out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
     if earlier:
         seen = con.execute(
-            "select count(*), min(r.request_id), min(r.filename) from read_parquet($files, filename = true, hive_partitioning = false) as r "
+            "select count(*), min(r.request_id), min(r.filename) "
+            f"from {objectstore.parquet_view(con, files, 'contract_rows')} as r "
             "semi join read_parquet($earlier, hive_partitioning = false) as e on e.request_id = r.request_id",
-            {"files": files, "earlier": list(earlier)}).fetchone()
+            {"earlier": list(earlier)}).fetchone()
         if seen[0]:
             out.append(Violation(seen[2], "request_id", "unique_across_days", f"{seen[0]} id(s) already seen on earlier days, e.g. {seen[1]}"))
     return out
@@ -152,9 +155,10 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
     out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
     if request_files:
         missing = con.execute(
-            "select count(distinct r.account_id), min(r.account_id) from read_parquet($req, hive_partitioning = false) as r "
-            "anti join read_parquet($acc, hive_partitioning = false) as a on a.account_id = r.account_id",
-            {"req": request_files, "acc": files}).fetchone()
+            "select count(distinct r.account_id), min(r.account_id) "
+            f"from {objectstore.parquet_view(con, request_files, 'contract_req')} as r "
+            f"anti join {objectstore.parquet_view(con, files, 'contract_acc')} as a on a.account_id = r.account_id",
+        ).fetchone()
         if missing[0]:
             out.append(Violation(files[0], "account_id", "snapshot_covers_traffic",
                                  f"{missing[0]} account(s) seen in traffic are missing from the snapshot, e.g. {missing[1]}"))

@@ -47,6 +47,7 @@ INDICATOR_WORDS = {
     "client": "signed up from one hosting network with one client within 48 hours",
     "template": "send one prompt template as their main traffic",
     "lockstep": "send one template in the same 10-minute windows",
+    "partner": "match one indicator shared by a partner",
 }
 
 
@@ -169,8 +170,12 @@ def coordinate(
     sync_window: pl.DataFrame,
     previous_members: pl.DataFrame | None = None,
     enforced_accounts: pl.DataFrame | None = None,
+    partner_edges: pl.DataFrame | None = None,
 ) -> Coordination:
-    """Clusters for ``day`` from the trailing window (rows after ``day`` are ignored)."""
+    """Clusters for ``day`` from the trailing window (rows after ``day`` are ignored).
+
+    ``partner_edges``: (account_id, kind, value) of accounts matching an indicator shared by a partner.
+    """
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     in_window = lambda df: df.filter(pl.col("date").is_between(lo, day))  # noqa: E731
     feats = in_window(features_window)
@@ -186,6 +191,8 @@ def coordinate(
 
     parts = [static_indicators(acc), _client_indicators(acc, user_agents),
              _template_indicators(templates), _lockstep_indicators(sync, orgs, templates)]
+    if partner_edges is not None:
+        parts.append(partner_edges.join(graph_accounts, on="account_id", how="semi"))
     edges = pl.concat([p.select("account_id", "kind", pl.col("value").cast(pl.String)) for p in parts]).unique()
     degree = edges.group_by("kind", "value").agg(deg=pl.len())
     edges = edges.join(degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi")

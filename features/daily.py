@@ -5,11 +5,13 @@ Point-in-time: day D reads its own partitions and stored results of days before 
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 import duckdb
 import polars as pl
 
+from features import objectstore, sharing
 from features.account_day import account_day, account_window, derive_day
 from features.coordination import WINDOW_DAYS, Coordination, coordinate
 from features.raw import RawWarehouse
@@ -36,20 +38,30 @@ def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store
     return out["features_1d"]
 
 
-def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None) -> Coordination:
+def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None,
+                 partner: pl.DataFrame | None = None) -> Coordination:
+    """``partner``: indicators imported from partners' STIX bundles, valid on ``day``."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
-    accounts = pl.read_parquet(raw.ready_files("accounts", day), hive_partitioning=False)
+    accounts = objectstore.read_parquet(raw.ready_files("accounts", day))
+    feats, templates = store.read("features_1d", lo, day), store.read("templates", lo, day)
     result = coordinate(
-        day, accounts,
-        store.read("features_1d", lo, day), store.read("templates", lo, day),
+        day, accounts, feats, templates,
         _or_empty(store.read("sync", lo, day)),
         store.read("cluster_members", day - timedelta(days=1), day - timedelta(days=1)),
-        enforced_accounts,
+        enforced_accounts, _partner_edges(partner, accounts, feats, templates),
     )
     store.write("cluster_members", day, result.members)
     store.write("clusters", day, result.clusters)
     store.write("cluster_context", day, result.context)
     return result
+
+
+def _partner_edges(partner, accounts, feats, templates) -> pl.DataFrame | None:
+    if partner is None or partner.is_empty():
+        return None
+    user_agents = feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent")).drop_nulls().unique()
+    key = sharing.sharing_key() if os.environ.get(sharing.SHARING_KEY_ENV) else None
+    return sharing.partner_edges(partner, accounts, templates, user_agents, key)
 
 
 def _or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:

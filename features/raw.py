@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from pyarrow import fs as pafs
+
+from features import objectstore
 
 SUCCESS_MARKER = "_SUCCESS"
 
@@ -24,9 +25,7 @@ class RawWarehouse:
     root: str
 
     def _fs(self) -> tuple[pafs.FileSystem, str]:
-        if "://" in self.root:
-            return pafs.FileSystem.from_uri(self.root)
-        return pafs.LocalFileSystem(), str(Path(self.root).resolve())
+        return objectstore.filesystem(self.root)
 
     def _uri(self, path: str) -> str:
         if "://" in self.root:

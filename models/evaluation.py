@@ -56,28 +56,92 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pl.DataFr
     )
 
 
+def average_precision(y: np.ndarray, p: np.ndarray) -> float | None:
+    """Area under the precision-recall step curve (precision at each recall increase)."""
+    y = np.asarray(y)
+    if len(y) == 0 or y.min() == y.max():
+        return None
+    rec, prec = pr_curve(y, p)
+    return float(np.sum(np.diff(rec) * prec[1:]))
+
+
+MIN_BIN_ACCOUNTS = 20
+CLASS_COLOURS = {True: "#c0392b", False: "#2471a3"}
+
+
 def write_plots(folder: Path, y: np.ndarray, p: np.ndarray, by_population: pl.DataFrame, calib: pl.DataFrame) -> list[str]:
-    """ROC, precision-recall, calibration and score-distribution plots as PNG files."""
+    """ROC, precision-recall, calibration and score-by-population plots as PNG files.
+
+    ``by_population``: one row per account with ``population``, ``score`` and ``is_attack``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    names = []
-    fpr, tpr, _ = roc_curve(y, p)
     fig, ax = plt.subplots(1, 3, figsize=(15, 4.5))
-    ax[0].plot(fpr, tpr); ax[0].set_xscale("symlog", linthresh=1e-3); ax[0].set_xlabel("false-positive rate"); ax[0].set_ylabel("recall"); ax[0].set_title("ROC (account level)")
+    _roc(ax[0], y, p)
+    _pr(ax[1], y, p)
+    _calibration(ax[2], calib)
+    fig.tight_layout()
+    fig.savefig(folder / "curves.png", dpi=90)
+    plt.close(fig)
+    fig = _by_population(plt, by_population)
+    fig.savefig(folder / "scores_by_population.png", dpi=90)
+    plt.close(fig)
+    return ["curves.png", "scores_by_population.png"]
+
+
+def _roc(ax, y, p) -> None:
+    fpr, tpr, _ = roc_curve(y, p)
+    auc = roc_auc(y, p)
+    ax.plot(fpr, tpr, label=f"AUC = {auc:.3f}" if auc is not None else "AUC n/a")
+    ax.set_xscale("symlog", linthresh=1e-3)
+    ax.set(xlabel="false-positive rate (symlog)", ylabel="recall", title="ROC (account level)")
+    ax.legend(loc="lower right")
+
+
+def _pr(ax, y, p) -> None:
     rec, prec = pr_curve(y, p)
-    ax[1].plot(rec, prec); ax[1].set_xlabel("recall"); ax[1].set_ylabel("precision"); ax[1].set_title("Precision-recall")
-    ax[2].plot([0, 1], [0, 1], "k--", lw=0.8)
-    ax[2].plot(calib["mean_predicted"], calib["observed_rate"], "o-"); ax[2].set_xlabel("predicted"); ax[2].set_ylabel("observed attack rate"); ax[2].set_title("Calibration")
-    fig.tight_layout(); fig.savefig(folder / "curves.png", dpi=90); plt.close(fig)
-    names.append("curves.png")
-    fig, ax = plt.subplots(figsize=(11, 6))
-    pops = by_population.sort("population")["population"].unique(maintain_order=True).to_list()
-    data = [by_population.filter(pl.col("population") == q)["score"].to_numpy() for q in pops]
-    ax.boxplot(data, vert=False, tick_labels=pops); ax.set_xlabel("max score over the account's days"); ax.set_title("Scores by population")
-    fig.tight_layout(); fig.savefig(folder / "scores_by_population.png", dpi=90); plt.close(fig)
-    names.append("scores_by_population.png")
-    return names
+    ap, prevalence = average_precision(y, p), float(np.mean(y)) if len(y) else 0.0
+    ax.plot(rec, prec, label=f"AP = {ap:.3f}" if ap is not None else "AP n/a")
+    ax.axhline(prevalence, color="grey", ls="--", lw=0.8, label=f"prevalence = {prevalence:.3f}")
+    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (account level)", ylim=(0, 1.02))
+    ax.legend(loc="lower left")
+
+
+def _calibration(ax, calib: pl.DataFrame) -> None:
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+    solid = calib.filter(pl.col("n") >= MIN_BIN_ACCOUNTS)
+    thin = calib.filter(pl.col("n") < MIN_BIN_ACCOUNTS)
+    ax.plot(solid["mean_predicted"], solid["observed_rate"], "o-", label=f"bins of >= {MIN_BIN_ACCOUNTS} account-days")
+    ax.plot(thin["mean_predicted"], thin["observed_rate"], "o", mfc="none", color="grey",
+            label=f"bins of < {MIN_BIN_ACCOUNTS} (too few to judge)")
+    for r in calib.iter_rows(named=True):
+        ax.annotate(f"n={r['n']}", (r["mean_predicted"], r["observed_rate"]), textcoords="offset points",
+                    xytext=(4, -10), fontsize=7)
+    ax.set(xlabel="mean predicted", ylabel="observed attack rate", title="Calibration (account-days per bin)",
+           xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+    ax.legend(loc="center right", fontsize=8)
+
+
+def _by_population(plt, by_population: pl.DataFrame):
+    stats = (by_population.group_by("population")
+             .agg(n=pl.len(), attack=pl.col("is_attack").fill_null(False).mean() >= 0.5, median=pl.col("score").median())
+             .sort(["attack", "median", "population"]))
+    fig, ax = plt.subplots(figsize=(11, 0.35 * stats.height + 1.5))
+    rng = np.random.default_rng(0)  # jitter only; fixed so the picture is reproducible
+    for i, r in enumerate(stats.iter_rows(named=True)):
+        scores = by_population.filter(pl.col("population") == r["population"])["score"].to_numpy()
+        colour = CLASS_COLOURS[bool(r["attack"])]
+        ax.boxplot([scores], positions=[i], vert=False, widths=0.6, showfliers=False,
+                   medianprops={"color": colour}, boxprops={"color": colour}, whiskerprops={"color": colour})
+        ax.scatter(scores, i + rng.uniform(-0.2, 0.2, len(scores)), s=6, alpha=0.5, color=colour)
+    ax.set_yticks(range(stats.height), [f"{r['population']} (n={r['n']})" for r in stats.iter_rows(named=True)])
+    ax.set(xlabel="highest score over the account's days", xlim=(-0.02, 1.02), title="Scores by population")
+    for attack, label in ((True, "attacker"), (False, "legitimate")):
+        ax.scatter([], [], color=CLASS_COLOURS[attack], label=label)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

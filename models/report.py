@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from models.evaluation import calibration_table, recall_at_fpr, roc_auc, write_plots
+from models.evaluation import average_precision, calibration_table, recall_at_fpr, roc_auc, write_plots
 
 HARD_NEGATIVES = ["labeling_pipeline", "eval_harness", "synthetic_contract", "class_hackathon", "enterprise_ramp",
                   "reasoning_curious", "aggregator"]
@@ -97,11 +97,15 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
         days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days()).sort("campaign_id")
     legit_suspended = legit_actions.filter(pl.col("action") == "suspend")["account_id"].n_unique()
     allow_suspended = actions.filter(pl.col("org_id").is_in(allow.implode()) & (pl.col("action") == "suspend")).height
-    dist = scores.group_by("account_id").agg(pl.col("score").max(), pl.col("population").first()).drop_nulls("population")
+    dist = (scores.group_by("account_id")
+            .agg(pl.col("score").max(), pl.col("population").first(), pl.col("is_attack").first())
+            .drop_nulls("population"))
     pngs = write_plots(out, y, p, dist, calib)
     metrics = {
         "last_trained_as_of": trained, "evaluated_days_from": eval_from, "model_versions": model_versions, "accounts": int(len(y)), "attack_accounts": int(y.sum()),
-        "roc_auc": roc_auc(y, p), "recall_at_fpr_1e-3": rec3, "threshold_at_fpr_1e-3": thr3,
+        "roc_auc": roc_auc(y, p), "average_precision": average_precision(y, p),
+        "prevalence": float(y.mean()) if len(y) else None,
+        "recall_at_fpr_1e-3": rec3, "threshold_at_fpr_1e-3": thr3,
         "recall_at_fpr_1e-2": rec2, "calibration_max_gap_bins_n20": worst, "calibration_tolerance": CALIBRATION_TOLERANCE,
         "legit_accounts_suspended": legit_suspended, "allowlisted_suspended": allow_suspended,
         "campaigns": ttfa.height, "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
@@ -147,7 +151,8 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         "day a trained model scored (account level: the account's highest score over those days).", "",
         "## Headline", "",
         f"- accounts: {m['accounts']} ({m['attack_accounts']} attackers)",
-        f"- ROC-AUC: {f(m['roc_auc'])}",
+        f"- ROC-AUC: {f(m['roc_auc'])}; average precision: {f(m.get('average_precision'))} "
+        f"(prevalence {f(m.get('prevalence'))})",
         f"- recall at FPR 1e-3: {f(m['recall_at_fpr_1e-3'])} (threshold {f(m['threshold_at_fpr_1e-3'])}); at FPR 1e-2: {f(m['recall_at_fpr_1e-2'])}",
         f"- largest calibration gap over deciles with at least 20 account-days: {f(m['calibration_max_gap_bins_n20'])} (tolerance {m['calibration_tolerance']})",
         f"- legitimate accounts suspended: {m['legit_accounts_suspended']}; allowlisted accounts suspended: {m['allowlisted_suspended']}",

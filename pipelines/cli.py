@@ -57,11 +57,43 @@ def _runner(args):
     return Runner(raw, wh)
 
 
+def _missing_input(runner, days: list[date]) -> str | None:
+    """Why ``days`` cannot run from the raw root, in words an operator can act on; None when they can."""
+    from features.objectstore import filesystem
+
+    root = runner.raw_root
+    fs, path = filesystem(root)
+    if fs.get_file_info(path).type.name == "NotFound":
+        return f"raw root {root} does not exist (set --raw or DISTILL_GUARD_RAW)"
+    present = runner.raw.days()
+    if not present:
+        return f"raw root {root} holds no requests/date=YYYY-MM-DD partitions"
+    absent = [d for d in days if d not in present]
+    if absent:
+        return (f"no requests partition for {', '.join(map(str, absent[:5]))}{' ...' if len(absent) > 5 else ''} "
+                f"under {root}; days present: {_spans(present)}")
+    return None
+
+
+def _spans(days: list[date]) -> str:
+    """``2026-03-02 .. 2026-03-17 (16 days)``, with gaps shown as separate spans."""
+    spans, first = [], days[0]
+    for prev, cur in zip(days, days[1:] + [None]):
+        if cur is None or (cur - prev).days != 1:
+            spans.append(str(first) if first == prev else f"{first} .. {prev}")
+            first = cur
+    return f"{', '.join(spans)} ({len(days)} days)"
+
+
 def cmd_run(args) -> int:
     from pipelines.runner import DayFailed, DependencyError, run_days
 
     runner = _runner(args)
     days = _days(args.start, args.end or args.start)
+    problem = _missing_input(runner, days)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     try:
         done = run_days(runner, days, cascade=args.cascade, allow_gap=args.allow_gap, model=args.model or "",
                         reason=args.reason or "", progress=print if len(days) > 1 or args.cascade else None)
@@ -94,15 +126,16 @@ def cmd_train(args) -> int:
 
 
 def cmd_query(args) -> int:
-    import duckdb
     import polars as pl
+
+    from pipelines.describe import open_warehouse
 
     _, wh = _paths(args)
     db = Path(wh) / "distill_guard.duckdb"
     if not db.exists():
         print(f"error: {db} does not exist yet; run `distill-guard demo` or `distill-guard run` first", file=sys.stderr)
         return 1
-    con = duckdb.connect(str(db), read_only=True)
+    con = open_warehouse(db)  # resolves the views' relative paths, wherever the folder now is
     try:
         frame = con.sql(args.sql).pl()
     finally:
@@ -132,7 +165,12 @@ def cmd_demo(args) -> int:
         print(f"error: no sample data at {raw}; regenerate it with `make sample`", file=sys.stderr)
         return 1
     runner = _runner(args)
-    runner.warehouse.reset()
+    if args.keep:
+        print(f"keeping the warehouse at {runner.warehouse.path} (--keep): days already published are re-run")
+    else:
+        print(f"resetting the warehouse at {runner.warehouse.path}: published tables, working state and models "
+              "are removed (Dagster run history stays); pass --keep to keep them")
+        runner.warehouse.reset()
     days = runner.raw.days()
     print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
     try:
@@ -243,6 +281,10 @@ def cmd_replay(args) -> int:
 
     runner = _runner(args)
     days = _days(args.start, args.end or args.start)
+    problem = _missing_input(runner, days)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     try:
         run_scenario(runner, days, args.scenario, args.model, progress=print)
     except (DayFailed, ValueError) as exc:
@@ -254,17 +296,62 @@ def cmd_replay(args) -> int:
     return 0
 
 
+def cmd_export_stix(args) -> int:
+    from features.sharing import SharingKeyMissing
+    from pipelines.sharing import export_stix
+
+    runner = _runner(args)
+    try:
+        counts = export_stix(runner.raw, runner.warehouse, args.start, args.end, Path(args.out), tlp=args.tlp)
+    except (SharingKeyMissing, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote STIX 2.1 bundle {args.out}: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_import_stix(args) -> int:
+    from pipelines.sharing import import_stix
+
+    runner = _runner(args)
+    try:
+        rows = import_stix(runner.warehouse, Path(args.bundle))
+    except (OSError, ValueError) as exc:  # stix2 raises ValueError subclasses for invalid bundles
+        print(f"error: {args.bundle}: {exc}", file=sys.stderr)
+        return 1
+    kinds = rows.group_by("kind").len().sort("kind")
+    print(f"imported {rows.height} partner indicator(s) from {args.bundle} into {runner.warehouse.path / 'partners'}: "
+          + (", ".join(f"{n} {k}" for k, n in kinds.iter_rows()) or "none we can match"))
+    return 0
+
+
+DATE_HELP = "a UTC day as YYYY-MM-DD, e.g. 2026-03-02"
+
+
 def _date(s: str) -> date:
-    return date.fromisoformat(s)
+    try:
+        return date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a day: use YYYY-MM-DD, e.g. 2026-03-02") from None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("distill-guard")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="distill-guard", description="Find LLM distillation campaigns in API traffic logs.")
+    p.add_argument("--version", action="version", version=f"distill-guard {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("simulate", help="write simulated traffic in the log warehouse layout, with ground truth")
     s.add_argument("--out", required=True)
-    s.add_argument("--start", type=_date, default=SAMPLE_ARGS["start"])
+    s.add_argument("--start", type=_date, default=SAMPLE_ARGS["start"], help=f"first simulated day: {DATE_HELP}")
     s.add_argument("--days", type=int, default=SAMPLE_ARGS["days"])
     s.add_argument("--scale", type=float, default=SAMPLE_ARGS["scale"], help="1.0 is roughly 100k requests a day")
     s.add_argument("--seed", type=int, default=SAMPLE_ARGS["seed"])
@@ -286,8 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
         c.set_defaults(fn=fn)
         if name in ("run", "replay"):
-            c.add_argument("--start", type=_date, required=True)
-            c.add_argument("--end", type=_date)
+            c.add_argument("--start", type=_date, required=True, help=f"first day to run: {DATE_HELP}")
+            c.add_argument("--end", type=_date, help="last day to run, inclusive (default: --start): YYYY-MM-DD")
         if name == "run":
             _history_args(c)
         elif name == "replay":
@@ -299,20 +386,37 @@ def build_parser() -> argparse.ArgumentParser:
                 c.add_argument("--force", action="store_true", help="promote although the gate failed")
             c.add_argument("--reason", help="why, recorded in the promotion log")
         elif name == "train":
-            c.add_argument("--as-of", type=_date, dest="as_of", help="default: the day after the latest featured day")
+            c.add_argument("--as-of", type=_date, dest="as_of",
+                           help="train on labels confirmed before this day, YYYY-MM-DD "
+                                "(default: the day after the latest featured day)")
         elif name == "query":
             c.add_argument("sql")
             c.add_argument("--limit", type=int, default=50, help="rows to print")
+        elif name == "demo":
+            c.add_argument("--keep", action="store_true", help="keep the existing warehouse instead of resetting it")
         elif name == "ui":
             c.add_argument("--port", type=int, default=3000)
             c.add_argument("--host", default="127.0.0.1")
+
+    x = sub.add_parser("export-stix", help="share clusters acted on as a STIX 2.1 bundle (identifiers as keyed hashes)")
+    x.add_argument("--start", type=_date, required=True, help=f"first day: {DATE_HELP}")
+    x.add_argument("--end", type=_date, required=True, help="last day, inclusive: YYYY-MM-DD")
+    x.add_argument("--out", required=True, help="bundle file to write (JSON)")
+    x.add_argument("--tlp", choices=["clear", "green", "amber", "red"], default="amber", help="TLP marking")
+    i = sub.add_parser("import-stix", help="store a partner's STIX 2.1 indicators for the coordination stage")
+    i.add_argument("bundle")
+    for c in (x, i):
+        c.add_argument("--raw", help="raw log warehouse (default: $DISTILL_GUARD_RAW or data_samples/raw)")
+        c.add_argument("--warehouse", help="enforcement warehouse (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
+    x.set_defaults(fn=cmd_export_stix)
+    i.set_defaults(fn=cmd_import_stix)
 
     e = sub.add_parser("evaluate", help="simulate an unseen seed, replay it, and write the evaluation report")
     e.add_argument("--out", default=str(REPO_ROOT / "reports" / "evaluation"))
     e.add_argument("--seed", type=int, default=11)
     e.add_argument("--days", type=int, default=21)
     e.add_argument("--scale", type=float, default=0.05)
-    e.add_argument("--start", type=_date, default=date(2026, 4, 6))
+    e.add_argument("--start", type=_date, default=date(2026, 4, 6), help=f"first simulated day: {DATE_HELP}")
     e.add_argument("--corpus", help="mix real prompt text from these corpora into the simulated traffic")
     e.set_defaults(fn=cmd_evaluate)
     return p

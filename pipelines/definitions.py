@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import features, history, ingest, publishing, scoring
+from pipelines import alerts, features, history, ingest, publishing, scoring
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,12 +50,14 @@ def resources(raw_root: str | None = None, warehouse_folder: str | None = None,
 @dg.schedule(job=nightly_job, cron_schedule="15 * * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING,
              description="Hourly from midnight UTC: runs yesterday's partition once the gateway has marked it complete.")
-def nightly_schedule(context: dg.ScheduleEvaluationContext, raw: RawLogWarehouse):
+def nightly_schedule(context: dg.ScheduleEvaluationContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse):
     day = previous_day(context)
     wh = raw.warehouse()
     missing = [t for t in ("requests", "accounts") if not wh.is_ready(t, day)]
     if missing:
-        return dg.SkipReason(f"{day}: {', '.join(missing)} partition has no _SUCCESS marker yet; waiting, next try in an hour")
+        waiting = f"{day}: {', '.join(missing)} partition has no _SUCCESS marker yet"
+        alerts.alert_if_waited_too_long(warehouse.folder, day, context.scheduled_execution_time, waiting)
+        return dg.SkipReason(f"{waiting}; waiting, next try in an hour")
     return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day.isoformat())
 
 
@@ -98,7 +100,8 @@ def new_labels_sensor(context: dg.SensorEvaluationContext, raw: RawLogWarehouse,
 def build_definitions(raw_root: str | None = None, warehouse_folder: str | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS, asset_checks=CHECKS, jobs=[nightly_job, retrain_job],
-        schedules=[nightly_schedule, retrain_schedule], sensors=[new_labels_sensor],
+        schedules=[nightly_schedule, retrain_schedule],
+        sensors=[new_labels_sensor, alerts.run_failure_alert, alerts.published_day_freshness],
         resources=resources(raw_root, warehouse_folder),
     )
 

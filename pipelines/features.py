@@ -11,6 +11,7 @@ from features.coordination import WINDOW_DAYS
 from pipelines.ingest import partition_day, raw_partition
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
+from pipelines.sharing import partner_indicators
 
 HYDRA_MEMORY_DAYS = 30
 # Only actions taken on extraction evidence mark a pool; a rate limit or a verification request does not,
@@ -48,7 +49,8 @@ def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehous
     enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=HYDRA_MEMORY_DAYS), day - timedelta(days=1))
     if enforced is not None:
         enforced = enforced.filter(pl.col("action").is_in(ENFORCED_ACTIONS)).select("account_id").unique()
-    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced)
+    partner = partner_indicators(warehouse, day)
+    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced, partner)
     top = result.clusters.sort("n_accounts", descending=True).head(5)
     return dg.MaterializeResult(metadata={
         "clusters": result.clusters.height, "clustered_accounts": result.members.height,

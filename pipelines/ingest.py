@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import dagster as dg
 import duckdb
 
-from features import contract
+from features import contract, objectstore
 from features.raw import PartitionNotReady
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -75,8 +75,8 @@ def requests_gx_suite(context: dg.AssetCheckExecutionContext, raw: RawLogWarehou
     with duckdb.connect() as con:
         try:
             sample = con.execute(
-                "select * from read_parquet($files, hive_partitioning = false) "
-                f"using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (42)", {"files": files}).df()
+                f"select * exclude (filename) from {objectstore.parquet_view(con, files, 'gx_rows')} "
+                f"using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (42)").df()
         except duckdb.Error as exc:
             return dg.AssetCheckResult(passed=False, description=f"requests of {day} unreadable: {exc}")
     failures = run_suite(sample, requests_suite(), f"requests-{day}")

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from features import objectstore
 from features.raw import RawWarehouse
 from models import gate
 from models.policy import active_allowlist
@@ -54,7 +55,7 @@ def load_model(warehouse: EnforcementWarehouse, version: str | None) -> TrainedM
 
 def read_labels(raw: RawWarehouse) -> pl.DataFrame | None:
     files = raw.files("labels")
-    return pl.read_parquet(files, hive_partitioning=False) if files else None
+    return objectstore.read_parquet(files) if files else None
 
 
 def labels_seen(warehouse: EnforcementWarehouse) -> datetime | None:

@@ -1,12 +1,15 @@
 """Publishing stage: the day's tables into the enforcement warehouse at once, checks, and the daily summary."""
 
 
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from pipelines.history import ReplaySettings, publish_with_history, read_day
+from features import objectstore
+from models.daily_charts import WINDOW_DAYS, daily_charts, inline
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -64,7 +67,7 @@ def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWa
         failures += run_suite(actions.drop("reasons").to_pandas(), actions_suite(), f"actions-{day}")
     allow_files = raw.warehouse().files("allowlist")
     if allow_files:
-        allowed = active_allowlist(pl.read_parquet(allow_files, hive_partitioning=False), day)
+        allowed = active_allowlist(objectstore.read_parquet(allow_files), day)
         bad = actions.filter((pl.col("action") == "suspend") & pl.col("org_id").is_in(allowed["org_id"].implode()))
         if bad.height:
             failures.append(f"{bad.height} allowlisted account(s) suspended")
@@ -102,5 +105,11 @@ def daily_summary(context: dg.AssetExecutionContext, warehouse: EnforcementWareh
     reports = Path(warehouse.path) / ("scenarios/" + replay.scenario if replay.scenario else "") / "reports"
     path = reports / "daily" / f"{day}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return dg.MaterializeResult(metadata={"summary": dg.MetadataValue.md(text), "path": dg.MetadataValue.path(str(path))})
+    window = warehouse.read_published("enforcement_actions", day - timedelta(days=WINDOW_DAYS - 1), day)
+    charts = daily_charts(path.parent, day, tables["account_scores"], window)
+    path.write_text(text + "\n## Charts\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in charts) + "\n")
+    return dg.MaterializeResult(metadata={
+        "summary": dg.MetadataValue.md(text), "path": dg.MetadataValue.path(str(path)),
+        "charts": dg.MetadataValue.md("\n\n".join(inline(p) for p in charts)),
+        **{f"chart_{p.stem.split('-', 3)[-1]}": dg.MetadataValue.path(str(p)) for p in charts},
+    })

@@ -25,6 +25,7 @@ from pydantic import Field
 from features.account_day import SQL_DIR, connect
 from features.raw import RawWarehouse
 from features.store import Store
+from pipelines import describe
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
 DB_NAME = "distill_guard.duckdb"
@@ -80,7 +81,8 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return sorted(date.fromisoformat(d) for d in self.manifest().get("account_scores", {}))
 
     def read_published(self, table: str, first: date, last: date) -> pl.DataFrame | None:
-        files = [f for d, f in sorted(self.manifest().get(table, {}).items()) if first <= date.fromisoformat(d) <= last]
+        files = [describe.locate(self.path, f) for d, f in sorted(self.manifest().get(table, {}).items())
+                 if first <= date.fromisoformat(d) <= last]
         if not files:
             return None
         return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
@@ -119,8 +121,9 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         tmp.unlink(missing_ok=True)
         con = duckdb.connect(str(tmp))
         try:
+            relative = describe.portable(con, self.path)  # views read paths relative to the warehouse folder
             for table in PUBLISHED_TABLES:
-                files = [f for _, f in sorted(manifest.get(table, {}).items())]
+                files = [relative(f) for _, f in sorted(manifest.get(table, {}).items())]
                 if files:
                     con.execute(f"create view {table} as select * from read_parquet({_sql_list(files)}, union_by_name = true)")
             if all(manifest.get(t) for t in PUBLISHED_TABLES):
@@ -131,6 +134,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             from pipelines.history import add_history_views  # publication log, superseded rows, scenarios
 
             add_history_views(con, self.path)
+            describe.annotate(con)
         finally:
             con.close()
         os.replace(tmp, self.db_path)

@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from features import objectstore
 from models import training
 from models.policy import active_allowlist, apply_policy
 from models.scoring import score_day
@@ -97,7 +98,7 @@ def enforcement_actions(context: dg.AssetExecutionContext, raw: RawLogWarehouse,
     day = partition_day(context)
     store = warehouse.store()
     allow_files = raw.warehouse().files("allowlist")
-    allowlist = pl.read_parquet(allow_files, hive_partitioning=False) if allow_files else None
+    allowlist = objectstore.read_parquet(allow_files) if allow_files else None
     scores, actions = apply_policy(
         load_policy(), day, context.run_id, store.read("scored", day, day), store.read("clusters_scored", day, day),
         active_allowlist(allowlist, day),

@@ -29,10 +29,10 @@ def test_catalog_matches_computed_account_features(published_sample):
 
 
 def test_every_sql_file_parses_and_runs(published_sample, tmp_path):
-    import duckdb
+    from pipelines.describe import open_warehouse
 
     db = published_sample["db"]
-    con = duckdb.connect(str(db), read_only=True)
+    con = open_warehouse(db)
     for view in sorted((SQL_DIR / "views").glob("*.sql")):
         name = view.stem
         assert con.execute(f"select count(*) from {name}").fetchone()[0] >= 0

@@ -3,12 +3,12 @@
 from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines import definitions
+from pipelines.describe import open_warehouse
 from pipelines.partitions import daily_partitions
 from pipelines.runner import DayFailed, Runner
 
@@ -40,7 +40,7 @@ def test_a_day_runs_end_to_end_into_the_warehouse(raw_copy, tmp_path):
     checks = {ev.check_name: ev.passed for ev in result.get_asset_check_evaluations()}
     assert checks == {"requests_contract": True, "accounts_contract": True, "requests_gx_suite": True,
                       "published_tables_valid": True, "day_dependencies": True}
-    con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    con = open_warehouse(r.warehouse.db_path)
     for name, cols in CONTRACT_COLUMNS.items():
         types = {row[0]: row[1] for row in con.execute(f"describe {name}").fetchall()}
         assert cols <= set(types), name
@@ -63,7 +63,7 @@ def test_rerunning_a_day_replaces_only_that_day(raw_copy, tmp_path):
     again = table(r, "account_scores", D2)
     assert_frame_equal(without_run(first), without_run(again))
     assert first["run_id"][0] != again["run_id"][0]
-    con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    con = open_warehouse(r.warehouse.db_path)
     assert con.execute("select count(*) from account_scores where date = ?", [D2]).fetchone()[0] == again.height
 
 
@@ -107,7 +107,7 @@ def test_bad_input_stops_the_day_and_keeps_published_results(raw_copy, tmp_path,
     message = str(err.value)
     assert path.name in message and f"'{column}'" in message and rule in message
     assert r.warehouse.manifest() == published
-    con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    con = open_warehouse(r.warehouse.db_path)
     assert con.execute("select max(date) from account_scores").fetchone()[0] == D1
 
 
@@ -137,13 +137,13 @@ def test_corrupt_file_and_missing_success_marker_stop_the_day(raw_copy, tmp_path
 def test_open_analyst_session_neither_blocks_the_run_nor_sees_a_half_day(raw_copy, tmp_path):
     r = runner(raw_copy, tmp_path)
     r.run_day(D1)
-    analyst = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    analyst = open_warehouse(r.warehouse.db_path)
     before = analyst.execute("select count(*), max(date) from account_scores").fetchone()
     r.run_day(D2)  # must not fail on the analyst's open file
     assert analyst.execute("select count(*), max(date) from account_scores").fetchone() == before
     assert analyst.execute("select count(*) from enforcement_actions").fetchone()[0] >= 0
     analyst.close()
-    fresh = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    fresh = open_warehouse(r.warehouse.db_path)
     counts = dict(fresh.execute("select date, count(*) from account_scores group by date").fetchall())
     assert set(counts) == {D1, D2}
     assert counts[D2] == fresh.execute("select count(*) from account_features where date = ?", [D2]).fetchone()[0]
@@ -163,14 +163,15 @@ def test_whole_sample_allowlisted_orgs_never_suspended_and_campaigns_acted_on(pu
     assert published_sample["account_scores"]["model_version"].str.starts_with("rules-").any()
 
 
-def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy):
-    raw = definitions.RawLogWarehouse(root=str(raw_copy))
+def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy, tmp_path):
+    raw = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)),
+           "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path))}
     when = datetime(2026, 3, 4, 1, 15, tzinfo=timezone.utc)
-    ctx = dg.build_schedule_context(scheduled_execution_time=when, resources={"raw": raw})
+    ctx = dg.build_schedule_context(scheduled_execution_time=when, resources=raw)
     request = definitions.nightly_schedule(ctx)
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-03-03"
     (raw_copy / "requests" / "date=2026-03-03" / "_SUCCESS").unlink()
-    skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources={"raw": raw}))
+    skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources=raw))
     assert isinstance(skip, dg.SkipReason) and "_SUCCESS" in skip.skip_message and "2026-03-03" in skip.skip_message
     assert definitions.nightly_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert definitions.retrain_schedule.default_status == dg.DefaultScheduleStatus.RUNNING

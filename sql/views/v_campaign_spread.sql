@@ -18,6 +18,7 @@ final as (
         m.cluster_id,
         m.first_seen,
         m.last_seen,
+        m.last_seen - m.first_seen + 1 as days_alive,
         m.distinct_accounts,
         s.peak_accounts,
         s.peak_orgs,

@@ -1,0 +1,61 @@
+"""The command line for an operator: dates explained, missing input named, demo honest about resetting."""
+
+import shutil
+
+import pytest
+
+from pipelines import cli
+
+
+@pytest.fixture(autouse=True)
+def private_dagster_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("distill-guard 0.")
+
+
+def test_dates_are_explained_in_help_and_errors(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    assert "YYYY-MM-DD" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "--start", "03/02/2026"])
+    assert exit_.value.code == 2
+    assert "'03/02/2026' is not a day: use YYYY-MM-DD, e.g. 2026-03-02" in capsys.readouterr().err
+
+
+def test_missing_raw_root_and_missing_day_say_so(raw_copy, tmp_path, capsys):
+    wh = str(tmp_path / "wh")
+    assert cli.main(["run", "--start", "2026-03-02", "--raw", str(tmp_path / "nowhere"), "--warehouse", wh]) == 1
+    assert f"raw root {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
+    shutil.rmtree(raw_copy / "requests" / "date=2026-03-04")
+    assert cli.main(["run", "--start", "2026-03-20", "--raw", str(raw_copy), "--warehouse", wh]) == 1
+    err = capsys.readouterr().err
+    assert "no requests partition for 2026-03-20" in err
+    assert "days present: 2026-03-02 .. 2026-03-03, 2026-03-05 (3 days)" in err
+
+
+def test_run_prints_one_line_per_day_when_not_a_terminal(raw_copy, tmp_path, capsys):
+    assert cli.main(["run", "--start", "2026-03-02", "--end", "2026-03-03", "--raw", str(raw_copy),
+                     "--warehouse", str(tmp_path / "wh")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[:2] == ["published 2026-03-02", "published 2026-03-03"]
+    assert "\r" not in captured.err + captured.out
+
+
+def test_demo_says_it_resets_and_keep_keeps(raw_copy, tmp_path, capsys):
+    for day in ("date=2026-03-03", "date=2026-03-04", "date=2026-03-05"):
+        shutil.rmtree(raw_copy / "requests" / day)
+        shutil.rmtree(raw_copy / "accounts" / day)
+    wh = tmp_path / "wh"
+    wh.mkdir()
+    (wh / "notes.txt").write_text("an analyst's file")
+    args = ["demo", "--raw", str(raw_copy), "--warehouse", str(wh)]
+    assert cli.main(args + ["--keep"]) == 0
+    assert "keeping the warehouse" in capsys.readouterr().out and (wh / "notes.txt").exists()
+    assert cli.main(args) == 0
+    assert f"resetting the warehouse at {wh}" in capsys.readouterr().out and not (wh / "notes.txt").exists()

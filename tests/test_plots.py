@@ -1,0 +1,70 @@
+"""Evaluation plots and daily charts say what a reader needs: AUC/AP, prevalence, bin counts, classes, n per row."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from models import evaluation
+from models.daily_charts import daily_charts
+
+
+@pytest.fixture(scope="module")
+def plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_average_precision_by_hand():
+    y, p = np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.7, 0.1])
+    assert evaluation.average_precision(y, p) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    assert evaluation.average_precision(np.array([1, 1]), np.array([0.2, 0.4])) is None
+
+
+def test_curves_print_auc_ap_and_the_prevalence_line(plt):
+    rng = np.random.default_rng(1)
+    y = (rng.random(400) < 0.1).astype(int)
+    p = np.clip(0.5 * y + rng.random(400) * 0.6, 0, 1)
+    fig, ax = plt.subplots(1, 3)
+    evaluation._roc(ax[0], y, p)
+    evaluation._pr(ax[1], y, p)
+    calib = evaluation.calibration_table(y, p)
+    evaluation._calibration(ax[2], calib)
+    assert ax[0].get_legend().get_texts()[0].get_text() == f"AUC = {evaluation.roc_auc(y, p):.3f}"
+    pr_labels = [t.get_text() for t in ax[1].get_legend().get_texts()]
+    assert pr_labels == [f"AP = {evaluation.average_precision(y, p):.3f}", f"prevalence = {y.mean():.3f}"]
+    assert ax[1].lines[1].get_ydata()[0] == pytest.approx(y.mean())
+    notes = [t.get_text() for t in ax[2].texts]
+    assert notes == [f"n={n}" for n in calib["n"]]
+    thin, solid = (calib["n"] < evaluation.MIN_BIN_ACCOUNTS).sum(), (calib["n"] >= evaluation.MIN_BIN_ACCOUNTS).sum()
+    assert thin > 0 and len(ax[2].lines[1].get_xdata()) == solid and len(ax[2].lines[2].get_xdata()) == thin
+
+
+def test_scores_by_population_coloured_by_class_with_n(plt):
+    frame = pl.DataFrame({
+        "population": ["hydra"] * 30 + ["eval_harness"] * 12 + ["hobbyist"] * 50,
+        "score": [0.9] * 30 + [0.4] * 12 + [0.05] * 50,
+        "is_attack": [True] * 30 + [False] * 62,
+    })
+    fig = evaluation._by_population(plt, frame)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(labels) == ["eval_harness (n=12)", "hobbyist (n=50)", "hydra (n=30)"]
+    colours = {tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in ax.collections if len(c.get_offsets())}
+    assert len(colours) == 2
+
+
+def test_daily_charts_are_keyed_by_partition(tmp_path):
+    day = date(2026, 3, 17)
+    scores = pl.DataFrame({"score": [0.1, 0.5, 0.95]})
+    actions = pl.DataFrame({"date": [day - timedelta(days=i) for i in (0, 3, 40)],
+                            "action": ["suspend", "monitor", "suspend"]})
+    files = daily_charts(tmp_path, day, scores, actions)
+    assert [f.name for f in files] == ["2026-03-17-scores.png", "2026-03-17-actions-30d.png"]
+    assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)
