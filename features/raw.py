@@ -19,6 +19,19 @@ class PartitionNotReady(RuntimeError):
     """The gateway has not finished the day (no ``_SUCCESS`` yet)."""
 
 
+class LayoutError(ValueError):
+    """An entry in the log warehouse that the contract's layout does not allow."""
+
+
+def visible(name: str) -> bool:
+    """The one listing rule: names starting with '.' or '_' (markers, writers' temporary files) are not data."""
+    return not name.startswith((".", "_"))
+
+
+def _kind(entry: pafs.FileInfo) -> str:
+    return {pafs.FileType.Directory: "a directory", pafs.FileType.File: "a file"}.get(entry.type, "not a regular file")
+
+
 @dataclass(frozen=True)
 class RawWarehouse:
     root: str
@@ -51,7 +64,13 @@ class RawWarehouse:
         if info.type != pafs.FileType.Directory:
             return []
         entries = filesystem.get_file_info(pafs.FileSelector(folder, recursive=False))
-        return sorted(self._uri(e.path) for e in entries if e.type == pafs.FileType.File and e.path.endswith(".parquet"))
+        out = []
+        for e in sorted((e for e in entries if visible(e.base_name)), key=lambda e: e.path):
+            if e.type != pafs.FileType.File or not e.base_name.endswith(".parquet"):
+                raise LayoutError(f"{self._uri(e.path)}: rule 'only_parquet_files': {_kind(e)} where only regular "
+                                  "*.parquet files may be (names starting with '.' or '_' are ignored)")
+            out.append(self._uri(e.path))
+        return out
 
     def ready_files(self, table: str, day: date) -> list[str]:
         if not self.is_ready(table, day):
@@ -67,5 +86,15 @@ class RawWarehouse:
         if info.type != pafs.FileType.Directory:
             return []
         entries = filesystem.get_file_info(pafs.FileSelector(f"{base}/{table}", recursive=False))
-        return sorted(date.fromisoformat(e.base_name.split("=", 1)[1]) for e in entries
-                      if e.type == pafs.FileType.Directory and e.base_name.startswith("date="))
+        return sorted(_partition_day(e, self._uri(e.path)) for e in entries if visible(e.base_name))
+
+
+def _partition_day(entry: pafs.FileInfo, uri: str) -> date:
+    key, _, value = entry.base_name.partition("=")
+    try:
+        if entry.type == pafs.FileType.Directory and key == "date":
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise LayoutError(f"{uri}: rule 'date_partition': {_kind(entry)} where only date=YYYY-MM-DD partition folders "
+                      "may be (names starting with '.' or '_' are ignored)")

@@ -6,6 +6,7 @@ into place, so a reader sees the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ class Store:
     def write(self, kind: str, day: date, frame: pl.DataFrame) -> Path:
         path = self.path(kind, day)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
+        tmp = path.parent / f".part-{uuid.uuid4().hex}.parquet.tmp"
         frame.write_parquet(tmp, compression="zstd")
         tmp.replace(path)
         return path

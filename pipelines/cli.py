@@ -54,33 +54,36 @@ def _runner(args):
     from pipelines.runner import Runner
 
     raw, wh = _paths(args)
-    return Runner(raw, wh)
+    return Runner(raw, wh, lock_wait=getattr(args, "wait", 0.0) or 0.0)
 
 
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
+    from pipelines.lock import WarehouseBusy, writer_lock
     from pipelines.runner import DayFailed
 
     runner = _runner(args)
     days = _days(args.start, args.end or args.start)
-    for day in tqdm(days, desc="running days", unit="day", disable=len(days) < 2):
-        try:
-            runner.run_day(day)
-        except DayFailed as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+    try:
+        with writer_lock(runner.warehouse.path, runner.lock_wait):  # the whole range, not day by day
+            for day in tqdm(days, desc="running days", unit="day", disable=len(days) < 2):
+                runner.run_day(day)
+    except (DayFailed, WarehouseBusy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"published {len(days)} day(s) into {runner.warehouse.db_path}")
     return 0
 
 
 def cmd_train(args) -> int:
+    from pipelines.lock import WarehouseBusy
     from pipelines.runner import DayFailed
 
     runner = _runner(args)
     try:
         meta = runner.train(args.as_of)
-    except DayFailed as exc:
+    except (DayFailed, WarehouseBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"trained {meta['version']} as of {meta['as_of']}: validation AUC {meta['validation_auc']:.4f}, "
@@ -90,21 +93,70 @@ def cmd_train(args) -> int:
 
 def cmd_query(args) -> int:
     import duckdb
-    import polars as pl
+
+    from pipelines.analyst import QueryRefused, run_query
 
     _, wh = _paths(args)
     db = Path(wh) / "distill_guard.duckdb"
     if not db.exists():
         print(f"error: {db} does not exist yet; run `distill-guard demo` or `distill-guard run` first", file=sys.stderr)
         return 1
-    con = duckdb.connect(str(db), read_only=True)
+    if args.format == "parquet" and not args.output:
+        print("error: --format parquet needs --output FILE", file=sys.stderr)
+        return 2
     try:
-        frame = con.sql(args.sql).pl()
-    finally:
-        con.close()
-    with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=120, tbl_width_chars=220):
-        print(frame)
+        frame = run_query(db, args.sql)
+    except QueryRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    _write_result(frame, args.format, args.output, args.limit)
     return 0
+
+
+def _one_line(exc: Exception) -> str:
+    """DuckDB errors span lines (caret context); the operator needs the class and the first line."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"
+
+
+def _write_result(frame, fmt: str, output: str | None, limit: int) -> None:
+    """Table output shows ``limit`` rows and says so when there are more; files and other formats get every row."""
+    import io
+    import json
+
+    import polars as pl
+
+    if fmt == "table":
+        shown = frame.head(limit)
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=10_000, fmt_table_cell_list_len=-1,
+                       tbl_width_chars=60_000):
+            text = str(shown)
+        if frame.height > shown.height:
+            text += f"\n({shown.height} of {frame.height} rows shown; --limit N or --format csv for more)"
+        _emit(text + "\n", output)
+    elif fmt == "parquet":
+        frame.write_parquet(output)
+    elif fmt == "json":
+        rows = frame.to_dicts()
+        _emit(json.dumps(rows, default=str, indent=None) + "\n", output)
+    else:
+        # Nested cells (reasons, indicators) become JSON text, so no separator inside a value can split it.
+        flat = frame.with_columns(pl.col(c).map_elements(lambda v: json.dumps(v.to_list() if hasattr(v, "to_list") else v,
+                                                                             default=str), return_dtype=pl.String)
+                                  for c, t in frame.schema.items() if t.is_nested())
+        buf = io.StringIO()
+        flat.write_csv(buf)
+        _emit(buf.getvalue(), output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
 
 
 def cmd_ui(args) -> int:
@@ -120,23 +172,38 @@ def cmd_ui(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from features.raw import LayoutError, PartitionNotReady
+    from pipelines.lock import WarehouseBusy, writer_lock
     from pipelines.runner import DayFailed, replay
 
-    raw, wh = _paths(args)
-    if not Path(raw).exists() or not any(Path(raw).glob("requests/date=*")):
-        print(f"error: no sample data at {raw}; regenerate it with `make sample`", file=sys.stderr)
-        return 1
+    raw, _ = _paths(args)
     runner = _runner(args)
-    runner.warehouse.reset()
-    days = runner.raw.days()
-    print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
     try:
-        trained = replay(runner, days, progress=lambda m: print(f"  {m}"))
-    except DayFailed as exc:
+        days = _demo_input(runner, raw)  # before anything in the warehouse is touched
+        with writer_lock(runner.warehouse.path, runner.lock_wait):
+            runner.warehouse.reset()
+            print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
+            trained = replay(runner, days, progress=lambda m: print(f"  {m}"))
+    except (DayFailed, WarehouseBusy, LayoutError, PartitionNotReady) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(_demo_report(runner, days, trained))
     return 0
+
+
+def _demo_input(runner, raw: str) -> list:
+    """The demo's days, with every partition listed and readable-looking, or LayoutError naming what is wrong."""
+    from features.raw import LayoutError
+
+    days = runner.raw.days() if Path(raw).exists() else []
+    if not days:
+        raise LayoutError(f"{raw}: no sample data (no requests/date=YYYY-MM-DD partition); regenerate it with `make sample`")
+    for table in ("requests", "accounts"):
+        for day in days:
+            runner.raw.ready_files(table, day)
+    runner.raw.files("labels")
+    runner.raw.files("allowlist")
+    return days
 
 
 def _demo_report(runner, days, trained) -> str:
@@ -195,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--raw", help="raw log warehouse (default: $DISTILL_GUARD_RAW or data_samples/raw)")
         c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
         c.set_defaults(fn=fn)
+        if name in ("run", "train", "demo"):
+            c.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                           help="wait this long for another run holding the warehouse (default: fail at once)")
         if name == "run":
             c.add_argument("--start", type=_date, required=True)
             c.add_argument("--end", type=_date)
@@ -202,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--as-of", type=_date, dest="as_of", help="default: the day after the latest featured day")
         elif name == "query":
             c.add_argument("sql")
-            c.add_argument("--limit", type=int, default=50, help="rows to print")
+            c.add_argument("--limit", type=int, default=50, help="rows shown in table format (the rest are counted)")
+            c.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+            c.add_argument("--output", help="write the result to this file instead of the terminal")
         elif name == "ui":
             c.add_argument("--port", type=int, default=3000)
             c.add_argument("--host", default="127.0.0.1")

@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 
 from features import contract
-from features.raw import PartitionNotReady
+from features.raw import LayoutError, PartitionNotReady
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
@@ -27,7 +27,7 @@ def raw_partition(context: dg.AssetExecutionContext, raw: RawLogWarehouse) -> dg
     wh = raw.warehouse()
     try:
         req, acc = wh.ready_files("requests", day), wh.ready_files("accounts", day)
-    except PartitionNotReady as exc:
+    except (PartitionNotReady, LayoutError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     return dg.MaterializeResult(metadata={
         "request_files": len(req), "account_files": len(acc),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from pydantic import Field
 from features.account_day import SQL_DIR, connect
 from features.raw import RawWarehouse
 from features.store import Store
+from pipelines import lock
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
 DB_NAME = "distill_guard.duckdb"
@@ -46,6 +48,26 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
     memory_limit: str = Field(default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default).")
+    lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock before failing.")
+
+    def setup_for_execution(self, context) -> None:
+        # The writer lock is held for the whole run (re-entrant: the CLI may hold it already).
+        lock.acquire(self.path, self.lock_wait_s)
+        self.clean_stale_temp()
+
+    def teardown_after_execution(self, context) -> None:
+        lock.release(self.path)
+
+    def clean_stale_temp(self) -> None:
+        """Remove temporary files a killed run left behind; only called by the lock holder, so none is live."""
+        if not lock.holds(self.path):
+            raise RuntimeError("clean_stale_temp needs the writer lock")
+        patterns = [f".{DB_NAME}.*building", "published/**/.*.tmp", "published/manifest.json.tmp",
+                    "store/**/.*.tmp", "store/**/part.parquet.tmp"]  # today's names, then earlier releases' names
+        for pattern in patterns:
+            for p in self.path.glob(pattern):
+                if p.is_file():
+                    p.unlink(missing_ok=True)
 
     @property
     def path(self) -> Path:
@@ -90,12 +112,16 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         missing = set(PUBLISHED_TABLES) - set(tables)
         if missing:
             raise ValueError(f"publish of {day} lacks tables {sorted(missing)}")
+        with lock.writer_lock(self.path, self.lock_wait_s, on_first=self.clean_stale_temp):
+            return self._publish_locked(day, run_id, tables)
+
+    def _publish_locked(self, day: date, run_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
         manifest = self.manifest()
         for table in PUBLISHED_TABLES:
             folder = self.path / "published" / table / f"date={day.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"run={run_id}.parquet"
-            tmp = folder / f".run={run_id}.parquet.tmp"
+            tmp = folder / f".run={run_id}.{uuid.uuid4().hex}.parquet.tmp"
             tables[table].write_parquet(tmp, compression="zstd")
             os.replace(tmp, target)
             manifest.setdefault(table, {})[day.isoformat()] = str(target)
@@ -107,7 +133,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     def _write_manifest(self, manifest: dict) -> None:
         p = self._manifest_path()
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".json.tmp")
+        tmp = p.parent / f".manifest.{uuid.uuid4().hex}.json.tmp"
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
         os.replace(tmp, p)
 
@@ -115,8 +141,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         """Build the analysts' DuckDB file from the manifest beside the live one, then swap it in."""
         manifest = manifest if manifest is not None else self.manifest()
         self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.path / f".{DB_NAME}.building"
-        tmp.unlink(missing_ok=True)
+        tmp = self.path / f".{DB_NAME}.{uuid.uuid4().hex}.building"
         con = duckdb.connect(str(tmp))
         try:
             for table in PUBLISHED_TABLES:
@@ -145,7 +170,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     def reset(self) -> None:
         """Remove published tables, working state and models (the demo starts clean); Dagster's run history stays."""
         for child in self.path.glob("*"):
-            if child.name == "dagster_home":
+            if child.name in ("dagster_home", lock.LOCK_NAME):
                 continue
             if child.is_dir():
                 shutil.rmtree(child)

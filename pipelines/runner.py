@@ -16,6 +16,7 @@ import polars as pl
 
 from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
 from features.raw import RawWarehouse
+from pipelines.lock import writer_lock
 from pipelines.resources import EnforcementWarehouse
 
 
@@ -32,6 +33,7 @@ class Runner:
     raw_root: str
     warehouse_folder: str
     instance: dg.DagsterInstance | None = None
+    lock_wait: float = 0.0  # seconds to wait for another run's writer lock (then WarehouseBusy)
     _resources: dict = field(init=False)
 
     def __post_init__(self):
@@ -48,6 +50,10 @@ class Runner:
         return self._resources["raw"].warehouse()
 
     def run_day(self, day: date) -> dg.ExecuteInProcessResult:
+        with writer_lock(self.warehouse.path, self.lock_wait):
+            return self._run_day(day)
+
+    def _run_day(self, day: date) -> dg.ExecuteInProcessResult:
         result = dg.materialize(
             [*ASSETS, *CHECKS], selection=daily_selection, partition_key=day.isoformat(),
             instance=self.instance, resources=self._resources, raise_on_error=False,
@@ -58,6 +64,10 @@ class Runner:
         return result
 
     def train(self, as_of: date | None = None) -> dict:
+        with writer_lock(self.warehouse.path, self.lock_wait):
+            return self._train(as_of)
+
+    def _train(self, as_of: date | None = None) -> dict:
         config = {**QUIET, "ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
         result = dg.materialize(
             ASSETS, selection=dg.AssetSelection.assets("detector_model"), instance=self.instance,
