@@ -1,0 +1,145 @@
+"""Safe concurrent runs, exact file listing, clean-up after a killed run, demo input checked first."""
+
+import multiprocessing as mp
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from features.raw import LayoutError, RawWarehouse
+from pipelines import cli, lock
+from pipelines.resources import PUBLISHED_TABLES, EnforcementWarehouse
+from pipelines.runner import DayFailed, Runner
+
+D1, D2 = date(2026, 3, 2), date(2026, 3, 3)
+ROUNDS = 20
+
+
+def runner(raw, tmp_path, name="wh") -> Runner:
+    return Runner(str(raw), str(tmp_path / name), instance=dg.DagsterInstance.ephemeral())
+
+
+@pytest.fixture(scope="module")
+def day_tables(sample_raw, tmp_path_factory) -> dict:
+    """One real published day, as frames to publish again under other dates."""
+    r = runner(sample_raw, tmp_path_factory.mktemp("seed"))
+    r.run_day(D1)
+    return {t: r.warehouse.read_published(t, D1, D1) for t in PUBLISHED_TABLES}
+
+
+def _writer(folder: str, source: str, worker: int, barrier) -> None:
+    wh = EnforcementWarehouse(folder=folder, lock_wait_s=120)
+    tables = {t: pl.read_parquet(f"{source}/{t}.parquet") for t in PUBLISHED_TABLES}
+    for i in range(ROUNDS):
+        day = D1 + timedelta(days=1 + 2 * i + worker)
+        barrier.wait()  # both writers start each publish together
+        wh.publish_day(day, f"w{worker}-{i}", {t: f.with_columns(date=pl.lit(day)) for t, f in tables.items()})
+
+
+def test_two_writers_at_once_always_leave_a_complete_consistent_database(day_tables, tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    for t, f in day_tables.items():
+        f.write_parquet(source / f"{t}.parquet")
+    folder = tmp_path / "wh"
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_writer, args=(str(folder), str(source), w, barrier)) for w in (0, 1)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(600)
+    assert [p.exitcode for p in procs] == [0, 0]
+    wh = EnforcementWarehouse(folder=str(folder))
+    expected = {D1 + timedelta(days=1 + k) for k in range(2 * ROUNDS)}
+    manifest = wh.manifest()
+    con = duckdb.connect(str(wh.db_path), read_only=True)
+    for t in PUBLISHED_TABLES:
+        assert {date.fromisoformat(d) for d in manifest[t]} == expected, t
+        assert all((folder / "published").joinpath(*f.split("/published/")[1].split("/")).exists()
+                   for f in manifest[t].values())
+        counts = dict(con.execute(f"select date, count(*) from {t} group by date").fetchall())
+        assert set(counts) == expected and set(counts.values()) == {day_tables[t].height}, t
+    assert not [p for p in folder.rglob("*") if p.name.endswith((".tmp", ".building"))]
+
+
+def _hold(folder: str) -> subprocess.Popen:
+    code = ("import sys; from pipelines import lock; lock.acquire(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.read()")
+    child = subprocess.Popen([sys.executable, "-c", code, folder], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    assert child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_a_second_run_names_the_holder_and_waits_when_asked(raw_copy, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "wh"
+    args = ["run", "--start", str(D1), "--raw", str(raw_copy), "--warehouse", str(folder)]
+    child = _hold(str(folder))
+    try:
+        assert cli.main(args) == 1
+        err = capsys.readouterr().err
+        assert "another run holds the warehouse" in err and f"pid {child.pid}" in err and "since 20" in err
+        assert not (folder / "distill_guard.duckdb").exists()
+        child.stdin.close()  # the holder finishes; a waiting run then goes ahead
+        assert cli.main(args + ["--wait", "300"]) == 0
+    finally:
+        child.kill()
+        child.wait()
+    assert EnforcementWarehouse(folder=str(folder)).published_days() == [D1]
+
+
+def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(raw_copy, tmp_path):
+    r = runner(raw_copy, tmp_path)
+    r.run_day(D1)
+    wh = r.warehouse.path
+    day_dir = wh / "published" / "account_scores" / f"date={D1}"
+    leftovers = [day_dir / ".run=dead.parquet.tmp", day_dir / ".run=dead.0a1b.parquet.tmp",
+                 wh / "published" / "manifest.json.tmp", wh / "published" / ".manifest.0a1b.json.tmp",
+                 wh / ".distill_guard.duckdb.building", wh / ".distill_guard.duckdb.0a1b.building",
+                 wh / "store" / "derived" / f"date={D1}" / "part.parquet.tmp",
+                 wh / "store" / "derived" / f"date={D1}" / ".part-0a1b.parquet.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"half written")
+    r.run_day(D2)
+    assert [p for p in leftovers if p.exists()] == []
+    assert r.warehouse.published_days() == [D1, D2]
+
+
+def test_listing_takes_regular_parquet_files_only_and_refuses_look_alikes(raw_copy, tmp_path):
+    part = raw_copy / "requests" / f"date={D2}"
+    first = sorted(part.glob("*.parquet"))[0]
+    for name in (".x.parquet", "_temporary.parquet"):
+        (part / name).write_bytes(first.read_bytes())
+    wh = RawWarehouse(str(raw_copy))
+    names = [f.rsplit("/", 1)[1] for f in wh.files("requests", D2)]
+    assert names == sorted(p.name for p in part.glob("part-*.parquet"))
+    (part / "part-00099.parquet").mkdir()
+    with pytest.raises(LayoutError, match="part-00099.parquet: rule 'only_parquet_files': a directory"):
+        wh.files("requests", D2)
+    r = runner(raw_copy, tmp_path)
+    with pytest.raises(DayFailed, match="only_parquet_files"):
+        r.run_day(D2)
+    (raw_copy / "requests" / "date=garbage").mkdir()
+    with pytest.raises(LayoutError, match="date=garbage: rule 'date_partition'"):
+        wh.days()
+    assert RawWarehouse(str(raw_copy)).days("accounts")[0] == D1
+
+
+def test_demo_checks_its_input_before_touching_the_warehouse(raw_copy, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "wh"
+    (folder / "published").mkdir(parents=True)
+    keep = folder / "published" / "manifest.json"
+    keep.write_text("{}")
+    (raw_copy / "requests" / "date=garbage").mkdir()
+    assert cli.main(["demo", "--raw", str(raw_copy), "--warehouse", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "date=garbage" in err and "date_partition" in err and err.count("\n") == 1
+    assert keep.read_text() == "{}"
+    assert lock.holds(folder) is False
