@@ -27,32 +27,44 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
     }
 
 
-@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, published atomically for access control and analysts.", **COMMON)
-def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
+def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
-    rows = warehouse.publish_day(day, context.run_id, day_tables(warehouse, day))
+    tables = day_tables(warehouse, day)
+    # The gate runs on the staged day: a failure leaves the previous state live.
+    failures = table_failures(day, tables, raw)
+    if failures:
+        raise dg.Failure(description=f"staged tables of {day} not published, rule(s) broken: " + "; ".join(failures),
+                         allow_retries=False)
+    rows = warehouse.publish_day(day, context.run_id, tables)
     return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 
 
-@dg.asset_check(asset=published_day, blocking=True, description="Every published table of the day is sound: GX suites on scores and actions, unique keys in features and clusters, no suspended allowlisted organisation.")
+@dg.asset_check(asset=published_day, blocking=True, description="What went live is what passed the gate: the same rules (GX suites on scores and actions, unique keys, no suspended allowlisted organisation) on the published files.")
 def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.AssetCheckResult:
+    day = partition_day(context)
+    tables = {t: warehouse.read_published(t, day, day) for t in ("account_features", "account_scores", "clusters",
+                                                                 "cluster_members", "enforcement_actions")}
+    failures = table_failures(day, tables, raw)
+    return dg.AssetCheckResult(passed=not failures, description="; ".join(failures) or "published tables valid",
+                               metadata={"failures": len(failures)})
+
+
+def table_failures(day, tables: dict[str, pl.DataFrame], raw: RawLogWarehouse) -> list[str]:
+    """Every rule the day's tables must meet before and after publication, each failure naming its rule."""
     from models.policy import active_allowlist
     from pipelines.quality import actions_suite, run_suite, scores_suite
 
-    day = partition_day(context)
-    scores = warehouse.read_published("account_scores", day, day)
-    actions = warehouse.read_published("enforcement_actions", day, day)
+    scores, actions, features = tables["account_scores"], tables["enforcement_actions"], tables["account_features"]
+    clusters, members = tables["clusters"], tables["cluster_members"]
     failures = run_suite(scores.drop("reasons").to_pandas(), scores_suite(), f"scores-{day}")
-    features = warehouse.read_published("account_features", day, day)
-    clusters = warehouse.read_published("clusters", day, day)
-    members = warehouse.read_published("cluster_members", day, day)
     if features["account_id"].n_unique() != features.height or features.height != scores.height:
-        failures.append("account_features must hold one row per scored account")
+        failures.append("rule 'one_feature_row_per_scored_account': account_features must hold one row per scored account")
     if clusters.height and (clusters["cluster_id"].n_unique() != clusters.height or not clusters["score"].is_between(0, 1).all()):
-        failures.append("clusters must have unique ids and scores in 0..1")
+        failures.append("rule 'clusters_valid': clusters must have unique ids and scores in 0..1")
     if not members.join(clusters, on="cluster_id", how="anti").is_empty():
-        failures.append("cluster_members names a cluster missing from clusters")
+        failures.append("rule 'members_in_clusters': cluster_members names a cluster missing from clusters")
     if actions.height:
         failures += run_suite(actions.drop("reasons").to_pandas(), actions_suite(), f"actions-{day}")
     allow_files = raw.warehouse().files("allowlist")
@@ -60,9 +72,8 @@ def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWa
         allowed = active_allowlist(pl.read_parquet(allow_files, hive_partitioning=False), day)
         bad = actions.filter((pl.col("action") == "suspend") & pl.col("org_id").is_in(allowed["org_id"].implode()))
         if bad.height:
-            failures.append(f"{bad.height} allowlisted account(s) suspended")
-    return dg.AssetCheckResult(passed=not failures, description="; ".join(failures) or "published tables valid",
-                               metadata={"failures": len(failures)})
+            failures.append(f"rule 'allowlisted_never_suspended': {bad.height} allowlisted account(s) suspended")
+    return failures
 
 
 def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:

@@ -4,9 +4,11 @@
 from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 import polars as pl
 from pydantic import Field
 
+from features import contract
 from models import training
 from models.policy import CONTENT_MARKERS, active_allowlist, apply_policy
 from models.scoring import score_accounts, score_clusters
@@ -27,6 +29,7 @@ class TrainConfig(dg.Config):
 @dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features and reviewed labels, calibrated on held-out days.")
 def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     store = warehouse.store()
+    check_training_inputs(raw)
     featured = store.days("account_features")
     if not featured:
         raise dg.Failure("no account features stored yet; run some days before training")
@@ -48,6 +51,16 @@ def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: 
         "validation_auc": meta["metrics"]["validation_auc"] or 0.0, "best_iteration": meta["best_iteration"],
         "positive_accounts": meta["label_counts"]["positive_accounts"], "account_days": meta["label_counts"]["account_days"],
     })
+
+
+def check_training_inputs(raw: RawLogWarehouse) -> None:
+    """Labels and allowlist pass the same contract gates as in daily runs before training reads them."""
+    wh = raw.warehouse()
+    with duckdb.connect() as con:
+        violations = contract.check_labels(con, wh.files("labels")) + contract.check_allowlist(con, wh.files("allowlist"))
+    if violations:
+        raise dg.Failure(description=f"training inputs break the contract: {contract.ContractError(violations)}",
+                         allow_retries=False)
 
 
 @dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, with plain-language reasons (cold-start rules until a model exists).", **COMMON)

@@ -143,3 +143,38 @@ def test_demo_checks_its_input_before_touching_the_warehouse(raw_copy, tmp_path,
     assert "date=garbage" in err and "date_partition" in err and err.count("\n") == 1
     assert keep.read_text() == "{}"
     assert lock.holds(folder) is False
+
+
+def test_published_table_gate_runs_on_the_staged_day_before_anything_is_live(raw_copy, tmp_path, monkeypatch):
+    from pipelines import publishing
+
+    r = runner(raw_copy, tmp_path)
+    r.run_day(D1)
+    live = r.warehouse.manifest()
+    staged = publishing.day_tables
+
+    def broken(warehouse, day):
+        tables = staged(warehouse, day)
+        return {**tables, "account_features": pl.concat([tables["account_features"], tables["account_features"].head(1)])}
+
+    monkeypatch.setattr(publishing, "day_tables", broken)
+    with pytest.raises(DayFailed, match="one_feature_row_per_scored_account") as err:
+        r.run_day(D2)
+    assert "not published" in str(err.value)
+    assert r.warehouse.manifest() == live
+    assert not list((r.warehouse.path / "published").glob(f"*/date={D2}/*"))
+    con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    assert con.execute("select max(date) from account_features").fetchone()[0] == D1
+
+
+def test_train_refuses_labels_and_allowlist_that_break_the_contract(raw_copy, tmp_path):
+    r = runner(raw_copy, tmp_path)
+    labels = sorted((raw_copy / "labels").glob("*.parquet"))[0]
+    pl.read_parquet(labels).with_columns(label=pl.lit(2, pl.Int8)).write_parquet(labels)
+    with pytest.raises(DayFailed, match=rf"{labels.name}: column 'label' breaks rule 'allowed_values'"):
+        r.train(D2)
+    allow = sorted((raw_copy / "allowlist").glob("*.parquet"))[0]
+    pl.read_parquet(allow).drop("reason").write_parquet(allow)
+    with pytest.raises(DayFailed, match=rf"{allow.name}: column 'reason' breaks rule 'column_present'"):
+        r.train(D2)
+    assert not (r.warehouse.models_dir).exists()
