@@ -61,6 +61,7 @@ def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from pipelines.lock import WarehouseBusy, writer_lock
+    from pipelines.resources import ManifestError
     from pipelines.runner import DayFailed
 
     runner = _runner(args)
@@ -69,7 +70,7 @@ def cmd_run(args) -> int:
         with writer_lock(runner.warehouse.path, runner.lock_wait):  # the whole range, not day by day
             for day in tqdm(days, desc="running days", unit="day", disable=len(days) < 2):
                 runner.run_day(day)
-    except (DayFailed, WarehouseBusy) as exc:
+    except (DayFailed, WarehouseBusy, ManifestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"published {len(days)} day(s) into {runner.warehouse.db_path}")
@@ -226,6 +227,23 @@ def _demo_report(runner, days, trained) -> str:
     return "\n".join(lines)
 
 
+def cmd_repair_manifest(args) -> int:
+    from pipelines.lock import WarehouseBusy
+    from pipelines.resources import EnforcementWarehouse
+
+    _, wh = _paths(args)
+    warehouse = EnforcementWarehouse(folder=wh, lock_wait_s=args.wait)
+    try:
+        manifest = warehouse.repair_manifest()
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    days = sorted(set().union(*(set(d) for d in manifest.values())))
+    print(f"rebuilt {warehouse.path / 'published' / 'manifest.json'} from the published files: {len(days)} day(s)"
+          + (f", {days[0]} .. {days[-1]}" if days else "") + f"; database {warehouse.db_path} rebuilt")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from models.report import evaluate
 
@@ -278,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
         elif name == "ui":
             c.add_argument("--port", type=int, default=3000)
             c.add_argument("--host", default="127.0.0.1")
+
+    m = sub.add_parser("repair-manifest", help="rebuild a lost or damaged publication manifest from the published files")
+    m.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
+    m.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a run holding the warehouse")
+    m.set_defaults(fn=cmd_repair_manifest)
 
     e = sub.add_parser("evaluate", help="simulate an unseen seed, replay it, and write the evaluation report")
     e.add_argument("--out", default=str(REPO_ROOT / "reports" / "evaluation"))

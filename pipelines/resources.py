@@ -53,7 +53,12 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     def setup_for_execution(self, context) -> None:
         # The writer lock is held for the whole run (re-entrant: the CLI may hold it already).
         lock.acquire(self.path, self.lock_wait_s)
-        self.clean_stale_temp()
+        try:
+            self.clean_stale_temp()
+            self.manifest()  # a lost or damaged manifest stops the run before any work
+        except Exception:
+            lock.release(self.path)
+            raise
 
     def teardown_after_execution(self, context) -> None:
         lock.release(self.path)
@@ -94,9 +99,39 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return self.path / "published" / "manifest.json"
 
     def manifest(self) -> dict[str, dict[str, str]]:
-        """table -> {day: file}, the currently published files."""
+        """table -> {day: file}, the currently published files; ManifestError when it is lost or damaged."""
         p = self._manifest_path()
-        return json.loads(p.read_text()) if p.exists() else {t: {} for t in PUBLISHED_TABLES}
+        repair = f"rebuild it from the published files with `distill-guard repair-manifest --warehouse {self.path}`"
+        if not p.exists():
+            if any((self.path / "published").glob("*/date=*/run=*.parquet")):
+                raise ManifestError(f"{p} is missing but published files exist; refusing to start over: {repair}")
+            return {t: {} for t in PUBLISHED_TABLES}
+        try:
+            manifest = json.loads(p.read_text())
+            _check_manifest(manifest)
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"{p} is unreadable ({type(exc).__name__}: {exc}): {repair}") from exc
+        return manifest
+
+    def repair_manifest(self) -> dict[str, dict[str, str]]:
+        """Rebuild the manifest from the immutable published files: per day, the newest run present in every table."""
+        with lock.writer_lock(self.path, self.lock_wait_s, on_first=self.clean_stale_temp):
+            runs: dict[str, dict[str, dict[str, Path]]] = {}  # day -> run -> table -> file
+            for table in PUBLISHED_TABLES:
+                for f in (self.path / "published" / table).glob("date=*/run=*.parquet"):
+                    day, run = f.parent.name.split("=", 1)[1], f.name[len("run="):-len(".parquet")]
+                    runs.setdefault(day, {}).setdefault(run, {})[table] = f
+            manifest: dict[str, dict[str, str]] = {t: {} for t in PUBLISHED_TABLES}
+            for day, by_run in sorted(runs.items()):
+                complete = [files for files in by_run.values() if len(files) == len(PUBLISHED_TABLES)]
+                if not complete:
+                    continue
+                newest = max(complete, key=lambda files: max(f.stat().st_mtime_ns for f in files.values()))
+                for table, f in newest.items():
+                    manifest[table][day] = str(f)
+            self._write_manifest(manifest)
+            self.refresh_database(manifest)
+            return manifest
 
     def published_days(self) -> list[date]:
         return sorted(date.fromisoformat(d) for d in self.manifest().get("account_scores", {}))
@@ -176,6 +211,20 @@ class EnforcementWarehouse(dg.ConfigurableResource):
                 shutil.rmtree(child)
             else:
                 child.unlink()
+
+
+class ManifestError(RuntimeError):
+    """The publication manifest is missing or damaged while published files exist."""
+
+
+def _check_manifest(manifest) -> None:
+    if not isinstance(manifest, dict) or not all(
+            isinstance(days, dict) and all(isinstance(d, str) and isinstance(f, str) for d, f in days.items())
+            for days in manifest.values()):
+        raise ValueError("expected an object of table -> {day: file}")
+    for days in manifest.values():
+        for d in days:
+            date.fromisoformat(d)
 
 
 def _sql_list(files: list[str]) -> str:

@@ -51,6 +51,7 @@ class Runner:
 
     def run_day(self, day: date) -> dg.ExecuteInProcessResult:
         with writer_lock(self.warehouse.path, self.lock_wait):
+            self.warehouse.manifest()  # ManifestError before any work when the manifest is lost or damaged
             return self._run_day(day)
 
     def _run_day(self, day: date) -> dg.ExecuteInProcessResult:

@@ -178,3 +178,27 @@ def test_train_refuses_labels_and_allowlist_that_break_the_contract(raw_copy, tm
     with pytest.raises(DayFailed, match=rf"{allow.name}: column 'reason' breaks rule 'column_present'"):
         r.train(D2)
     assert not (r.warehouse.models_dir).exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "invalid json", "wrong shape"])
+def test_a_lost_or_damaged_manifest_stops_the_run_until_repaired(raw_copy, tmp_path, monkeypatch, capsys, damage):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "wh"
+    args = ["--raw", str(raw_copy), "--warehouse", str(folder)]
+    assert cli.main(["run", "--start", str(D1), "--end", str(D2), *args]) == 0
+    wh = EnforcementWarehouse(folder=str(folder))
+    before = wh.manifest()
+    path = folder / "published" / "manifest.json"
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_text("{not json" if damage == "invalid json" else '{"account_scores": ["x"]}')
+    capsys.readouterr()
+    assert cli.main(["run", "--start", "2026-03-04", *args]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "distill-guard repair-manifest" in err and err.count("\n") == 1
+    assert not (folder / "published" / "account_scores" / "date=2026-03-04").exists()
+    assert cli.main(["repair-manifest", "--warehouse", str(folder)]) == 0
+    assert wh.manifest() == before
+    assert cli.main(["run", "--start", "2026-03-04", *args]) == 0
+    assert wh.published_days() == [D1, D2, date(2026, 3, 4)]
