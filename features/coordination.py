@@ -219,7 +219,8 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced) -> p
         cluster_payment_max_shared=pl.col("payment_fingerprint").drop_nulls().value_counts().struct.field("count").max(),
         cluster_enforced_members=pl.col("account_id").is_in(enforced["account_id"].implode()).sum(),
     )
-    f = feats.join(members.select("account_id", "cluster_id"), on="account_id")
+    # sorted so the float sums below meet rows in one order on every rerun
+    f = feats.join(members.select("account_id", "cluster_id"), on="account_id").sort("cluster_id", "account_id", "date")
     activity = f.group_by("cluster_id").agg(
         cluster_active_accounts_1d=pl.col("account_id").filter(pl.col("date") == day).n_unique(),
         cluster_req_count_7d=pl.col("acct_req_count_1d").sum(),

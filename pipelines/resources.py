@@ -67,8 +67,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         """Remove temporary files a killed run left behind; only called by the lock holder, so none is live."""
         if not lock.holds(self.path):
             raise RuntimeError("clean_stale_temp needs the writer lock")
-        patterns = [f".{DB_NAME}.*building", "published/**/.*.tmp", "published/manifest.json.tmp",
-                    "store/**/.*.tmp", "store/**/part.parquet.tmp"]  # today's names, then earlier releases' names
+        patterns = [f".{DB_NAME}.*building", "published/**/.*.tmp", "published/manifest.json.tmp", "store/**/*.tmp"]
         for pattern in patterns:
             for p in self.path.glob(pattern):
                 if p.is_file():
