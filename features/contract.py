@@ -40,6 +40,11 @@ ENDPOINTS = ("messages", "batch")
 ACTIONS = ("monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review")
 
 
+# Format rules on every row (a sample would let one bad row in 385k through); predicates select *bad* rows.
+COUNTRY_BAD = "{col} is not null and not regexp_full_match({col}, '[A-Z]{{2}}')"
+IP_BAD = r"not regexp_full_match(ip, '\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+')"
+
+
 @dataclass(frozen=True)
 class Violation:
     file: str
@@ -129,6 +134,8 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         ("thinking_budget", "positive_when_set", "thinking_budget <= 0"),
         ("prompt", "max_length_4000", "length(prompt) > 4000"),
         ("system_prompt", "max_length_2000", "length(system_prompt) > 2000"),
+        ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
+        ("ip", "ip_text", IP_BAD),
     ]
     out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
     if earlier:
@@ -148,6 +155,7 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
     rules = _not_null_rules(ACCOUNTS) + [
         ("tier", "allowed_values", "tier not in ('free', 'build', 'scale', 'enterprise', 'edu', 'research', 'startup')"),
         ("created_at", "not_after_snapshot_day", "created_at >= ($day::date + 1)::timestamptz"),
+        ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
     ]
     out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
     if request_files:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -30,7 +31,6 @@ from pipelines import lock
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
 DB_NAME = "distill_guard.duckdb"
-KEEP_RUNS_PER_DAY = 2  # an analyst session opened before the last publish still finds its files
 
 
 class RawLogWarehouse(dg.ConfigurableResource):
@@ -48,6 +48,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
     memory_limit: str = Field(default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default).")
+    retire_after_hours: float = Field(default=24.0, description="Hours a superseded published file stays readable for analyst sessions opened before the publish that replaced it.")
     lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock before failing.")
 
     def setup_for_execution(self, context) -> None:
@@ -193,13 +194,16 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return self.db_path
 
     def _prune(self, day: date, manifest: dict) -> None:
+        """Retire a superseded file once its successor has been live for the grace period: an analyst session
+        opened before a publish keeps its snapshot across any number of later publishes within that time."""
+        cutoff = time.time_ns() - int(self.retire_after_hours * 3600 * 1e9)
         for table in PUBLISHED_TABLES:
             folder = self.path / "published" / table / f"date={day.isoformat()}"
             runs = sorted(folder.glob("run=*.parquet"), key=lambda p: p.stat().st_mtime_ns)
             current = manifest[table][day.isoformat()]
-            old = [p for p in runs if str(p) != current]
-            for p in old[:-(KEEP_RUNS_PER_DAY - 1)] if KEEP_RUNS_PER_DAY > 1 else old:
-                p.unlink(missing_ok=True)
+            for older, newer in zip(runs, runs[1:]):
+                if str(older) != current and newer.stat().st_mtime_ns < cutoff:
+                    older.unlink(missing_ok=True)
 
     def reset(self) -> None:
         """Remove published tables, working state and models (the demo starts clean); Dagster's run history stays."""

@@ -202,3 +202,24 @@ def test_a_lost_or_damaged_manifest_stops_the_run_until_repaired(raw_copy, tmp_p
     assert wh.manifest() == before
     assert cli.main(["run", "--start", "2026-03-04", *args]) == 0
     assert wh.published_days() == [D1, D2, date(2026, 3, 4)]
+
+
+def test_an_open_analyst_session_keeps_its_snapshot_across_many_publishes(day_tables, tmp_path):
+    import os
+
+    from pipelines.analyst import open_confined
+
+    wh = EnforcementWarehouse(folder=str(tmp_path / "wh"))
+    wh.publish_day(D1, "run-0", day_tables)
+    session = open_confined(wh.db_path)
+    expected = session.execute("select count(*), sum(score) from account_scores").fetchone()
+    for i in range(1, 5):
+        wh.publish_day(D1, f"run-{i}", {**day_tables, "account_scores": day_tables["account_scores"].head(i)})
+        assert session.execute("select count(*), sum(score) from account_scores").fetchone() == expected
+    session.close()
+    folder = wh.path / "published" / "account_scores" / f"date={D1}"
+    assert len(list(folder.glob("run=*.parquet"))) == 5
+    for f in folder.parent.parent.glob("*/date=*/run=*.parquet"):  # a day later, superseded files retire
+        os.utime(f, ns=(f.stat().st_mtime_ns - 25 * 3600 * 10**9,) * 2)
+    wh.publish_day(D1, "run-5", day_tables)
+    assert sorted(p.name for p in folder.glob("run=*.parquet")) == ["run=run-4.parquet", "run=run-5.parquet"]
