@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from features import reference
+from features import contract, reference
+from features.raw import scan_contract
 from features.derivations import derive_requests
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -45,7 +46,7 @@ def derive_day(request_files: list[str], out_path: Path) -> Path:
     """Stream the day's requests through the derivations into one Parquet file (bounded memory)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".tmp")
-    derive_requests(pl.scan_parquet(request_files, hive_partitioning=False)).sink_parquet(tmp, compression="zstd")
+    derive_requests(scan_contract(request_files, contract.REQUESTS)).sink_parquet(tmp, compression="zstd")
     tmp.replace(out_path)
     return out_path
 
@@ -57,7 +58,7 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, day: date) -> pl.DataFrame:
 def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date) -> dict[str, pl.DataFrame]:
     """The day's account features (1-day part), template use and lockstep buckets."""
     con.read_parquet(str(derived)).create_view("derived", replace=True)
-    con.read_parquet(account_files, hive_partitioning=False).create_view("accounts", replace=True)
+    con.read_parquet(account_files, hive_partitioning=False, union_by_name=True).create_view("accounts", replace=True)
     out = {
         "features_1d": _run(con, "features/feat_account_day", day),
         "templates": _run(con, "features/feat_account_templates", day),

@@ -96,7 +96,7 @@ def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tu
         f"count(*) filter (where {pred}) as bad_{i}, min(filename) filter (where {pred}) as file_{i}"
         for i, (_, _, pred) in enumerate(rules)
     )
-    row = con.execute(f"select {selects} from read_parquet($files, filename = true, hive_partitioning = false)",
+    row = con.execute(f"select {selects} from read_parquet($files, filename = true, hive_partitioning = false, union_by_name = true)",
                   {"files": files, **params}).fetchone()
     out = []
     for i, (col, rule, _) in enumerate(rules):
@@ -105,13 +105,29 @@ def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tu
     return out
 
 
+def unreadable_files(con: duckdb.DuckDBPyConnection, files: list[str], exc: Exception) -> list[Violation]:
+    """After a failed pass: each file whose data pages cannot be decoded (its footer may be fine), by name."""
+    out = []
+    for f in files:
+        try:
+            con.execute("select max(length(columns(*)::varchar)) from read_parquet($f, hive_partitioning = false)",
+                        {"f": f}).fetchall()
+        except duckdb.Error as err:
+            out.append(Violation(f, "*", "readable_data", _one_line(err)))
+    return out or [Violation(files[0] if files else "?", "*", "readable_data", _one_line(exc))]
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+
+
 def _not_null_rules(spec) -> list[tuple[str, str, str]]:
     return [(c, "not_null", f"{c} is null") for c, (_, nullable) in spec.items() if not nullable]
 
 
 def _unique(con: duckdb.DuckDBPyConnection, files: list[str], column: str) -> list[Violation]:
     dup = con.execute(
-        f"select {column}, min(filename) from read_parquet($files, filename = true, hive_partitioning = false) "
+        f"select {column}, min(filename) from read_parquet($files, filename = true, hive_partitioning = false, union_by_name = true) "
         f"group by {column} having count(*) > 1 order by {column} limit 3", {"files": files}).fetchall()
     if not dup:
         return []
@@ -137,7 +153,14 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
         ("ip", "ip_text", IP_BAD),
     ]
-    out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
+    try:
+        out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
+    except duckdb.Error as exc:
+        return unreadable_files(con, files, exc)
+    if not con.execute("select count(*) from read_parquet($files, hive_partitioning = false, union_by_name = true)",
+                       {"files": files}).fetchall()[0][0]:
+        out.append(Violation(files[0], "*", "non_empty_partition",
+                             f"the day is marked complete ({len(files)} file(s)) but holds no request"))
     if earlier:
         seen = con.execute(
             "select count(*), min(r.request_id), min(r.filename) from read_parquet($files, filename = true, hive_partitioning = false) as r "
@@ -157,11 +180,14 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         ("created_at", "not_after_snapshot_day", "created_at >= ($day::date + 1)::timestamptz"),
         ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
     ]
-    out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
+    try:
+        out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
+    except duckdb.Error as exc:
+        return unreadable_files(con, files, exc)
     if request_files:
         missing = con.execute(
-            "select count(distinct r.account_id), min(r.account_id) from read_parquet($req, hive_partitioning = false) as r "
-            "anti join read_parquet($acc, hive_partitioning = false) as a on a.account_id = r.account_id",
+            "select count(distinct r.account_id), min(r.account_id) from read_parquet($req, hive_partitioning = false, union_by_name = true) as r "
+            "anti join read_parquet($acc, hive_partitioning = false, union_by_name = true) as a on a.account_id = r.account_id",
             {"req": request_files, "acc": files}).fetchone()
         if missing[0]:
             out.append(Violation(files[0], "account_id", "snapshot_covers_traffic",

@@ -12,7 +12,8 @@ import polars as pl
 
 from features.account_day import account_day, account_window, derive_day
 from features.coordination import WINDOW_DAYS, Coordination, coordinate
-from features.raw import RawWarehouse
+from features.contract import ACCOUNTS
+from features.raw import RawWarehouse, scan_contract
 from features.store import Store
 
 # Identifier and text columns that travel with the features but are not model inputs.
@@ -38,7 +39,7 @@ def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store
 
 def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None) -> Coordination:
     lo = day - timedelta(days=WINDOW_DAYS - 1)
-    accounts = pl.read_parquet(raw.ready_files("accounts", day), hive_partitioning=False)
+    accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
     result = coordinate(
         day, accounts,
         store.read("features_1d", lo, day), store.read("templates", lo, day),

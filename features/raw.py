@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 from pyarrow import fs as pafs
 
 SUCCESS_MARKER = "_SUCCESS"
@@ -98,3 +99,9 @@ def _partition_day(entry: pafs.FileInfo, uri: str) -> date:
         pass
     raise LayoutError(f"{uri}: rule 'date_partition': {_kind(entry)} where only date=YYYY-MM-DD partition folders "
                       "may be (names starting with '.' or '_' are ignored)")
+
+
+def scan_contract(files: list[str], spec: dict) -> pl.LazyFrame:
+    """The contract's columns of ``files``; columns some files add (the contract allows additions) are dropped."""
+    return pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert",
+                           extra_columns="ignore").select(list(spec))

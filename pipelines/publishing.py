@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from pipelines.ingest import partition_day
@@ -37,6 +38,8 @@ def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, wareh
         raise dg.Failure(description=f"staged tables of {day} not published, rule(s) broken: " + "; ".join(failures),
                          allow_retries=False)
     rows = warehouse.publish_day(day, context.run_id, tables)
+    with duckdb.connect() as con:  # the day's ids join the cross-day uniqueness index once it is live
+        warehouse.request_ids().record(con, raw.warehouse().files("requests", day), day)
     return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 

@@ -26,6 +26,7 @@ from pydantic import Field
 
 from features.account_day import SQL_DIR, connect
 from features.raw import RawWarehouse
+from features.request_ids import RequestIdIndex
 from features.store import Store
 from pipelines import lock
 
@@ -88,6 +89,9 @@ class EnforcementWarehouse(dg.ConfigurableResource):
 
     def store(self) -> Store:
         return Store(self.path / "store")
+
+    def request_ids(self) -> RequestIdIndex:
+        return RequestIdIndex(self.path / "request_ids")
 
     def compute(self) -> duckdb.DuckDBPyConnection:
         """A private in-memory DuckDB connection for feature SQL (never the analysts' file)."""

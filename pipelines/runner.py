@@ -91,11 +91,18 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
             err = ev.step_failure_data.error
             if err is not None and err.cls_name == "DagsterAssetCheckFailedError":
                 continue  # already reported with the check's own description above
-            msg = err.message.strip() if err else "step failed"
+            msg = _cause(err) if err else "step failed"
             if ev.step_failure_data.user_failure_data and ev.step_failure_data.user_failure_data.description:
                 msg = ev.step_failure_data.user_failure_data.description
             parts.append(f"step {ev.step_key} failed: {msg}")
     return "\n".join(parts) or "run failed"
+
+
+def _cause(err) -> str:
+    """The user's exception under Dagster's wrapper: class and message, not "Error occurred while executing op"."""
+    while err.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError") and err.cause:
+        err = err.cause
+    return f"{err.cls_name}: {err.message.strip()}" if err.cls_name not in ("Failure",) else err.message.strip()
 
 
 def local_instance(warehouse: Path) -> dg.DagsterInstance:

@@ -223,3 +223,79 @@ def test_an_open_analyst_session_keeps_its_snapshot_across_many_publishes(day_ta
         os.utime(f, ns=(f.stat().st_mtime_ns - 25 * 3600 * 10**9,) * 2)
     wh.publish_day(D1, "run-5", day_tables)
     assert sorted(p.name for p in folder.glob("run=*.parquet")) == ["run=run-4.parquet", "run=run-5.parquet"]
+
+
+def test_a_day_re_sent_under_a_new_date_is_refused_naming_the_earlier_day(raw_copy, tmp_path):
+    late = D1 + timedelta(days=7)  # past any "recent days" window
+    for table in ("requests", "accounts"):
+        src, dst = raw_copy / table / f"date={D1}", raw_copy / table / f"date={late}"
+        dst.mkdir()
+        for f in src.iterdir():
+            frame = pl.read_parquet(f) if f.suffix == ".parquet" else None
+            if frame is None:
+                (dst / f.name).write_bytes(f.read_bytes())
+            elif table == "requests":
+                frame.with_columns(ts=pl.col("ts") + timedelta(days=7)).write_parquet(dst / f.name)
+            else:
+                frame.write_parquet(dst / f.name)
+    r = runner(raw_copy, tmp_path)
+    r.run_day(D1)
+    r.run_day(D2)
+    r.run_day(D1)  # a rerun of the same day is not a re-send
+    with pytest.raises(DayFailed, match=rf"unique_across_days.*already published for {D1}") as err:
+        r.run_day(late)
+    assert "re-sent" in str(err.value)
+    assert r.warehouse.published_days() == [D1, D2]
+
+
+def _zero_rows(raw):
+    for f in (raw / "requests" / f"date={D2}").glob("*.parquet"):
+        pl.read_parquet(f).head(0).write_parquet(f)
+
+
+def _corrupt_page(raw):
+    f = sorted((raw / "requests" / f"date={D2}").glob("*.parquet"))[0]
+    data = bytearray(f.read_bytes())
+    data[len(data) // 3:len(data) // 3 + 200] = bytes(200)  # the footer stays readable, a data page does not
+    f.write_bytes(bytes(data))
+
+
+def _labels_type(raw):
+    f = sorted((raw / "labels").glob("*.parquet"))[0]
+    pl.read_parquet(f).with_columns(pl.col("label").cast(pl.Int64)).write_parquet(f)
+
+
+FAILURE_CAUSES = {
+    "zero-row day with _SUCCESS": (_zero_rows, "part-00000.parquet: column '*' breaks rule 'non_empty_partition'"),
+    "corrupt data page": (_corrupt_page, "part-00000.parquet: column '*' breaks rule 'readable_data'"),
+    "labels of the wrong type": (_labels_type, "column 'label' breaks rule 'column_type': expected int8, found int64"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILURE_CAUSES))
+def test_every_failure_names_its_cause(raw_copy, tmp_path, case):
+    damage, expected = FAILURE_CAUSES[case]
+    damage(raw_copy)
+    with pytest.raises(DayFailed) as err:
+        runner(raw_copy, tmp_path).run_day(D2)
+    assert expected in str(err.value) and "Error occurred while executing op" not in str(err.value)
+
+
+def test_a_column_added_in_one_file_only_is_accepted(raw_copy, tmp_path):
+    for table in ("requests", "accounts"):
+        f = sorted((raw_copy / table / f"date={D2}").glob("*.parquet"))[-1]
+        pl.read_parquet(f).with_columns(gateway_region=pl.lit("eu")).write_parquet(f)
+    r = runner(raw_copy, tmp_path)
+    r.run_day(D2)
+    assert r.warehouse.published_days() == [D2]
+
+
+def test_a_failing_step_shows_the_exception_class_and_message(raw_copy, tmp_path, monkeypatch):
+    from pipelines import publishing
+
+    def broken(warehouse, day):
+        raise KeyError("cluster_members partition missing")
+
+    monkeypatch.setattr(publishing, "day_tables", broken)
+    with pytest.raises(DayFailed, match="step published_day failed: KeyError: .*cluster_members partition missing"):
+        runner(raw_copy, tmp_path).run_day(D1)
