@@ -40,6 +40,8 @@ ENDPOINTS = ("messages", "batch")
 ACTIONS = ("monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review")
 
 
+# Columns a file adds beyond the contract are allowed (CONTRACT.md): read files by column name.
+READ_OPTIONS = "hive_partitioning = false, union_by_name = true"
 # Format rules on every row (a sample would let one bad row in 385k through); predicates select *bad* rows.
 COUNTRY_BAD = "{col} is not null and not regexp_full_match({col}, '[A-Z]{{2}}')"
 IP_BAD = r"not regexp_full_match(ip, '\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+')"
@@ -96,7 +98,7 @@ def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tu
         f"count(*) filter (where {pred}) as bad_{i}, min(filename) filter (where {pred}) as file_{i}"
         for i, (_, _, pred) in enumerate(rules)
     )
-    row = con.execute(f"select {selects} from read_parquet($files, filename = true, hive_partitioning = false, union_by_name = true)",
+    row = con.execute(f"select {selects} from read_parquet($files, filename = true, {READ_OPTIONS})",
                   {"files": files, **params}).fetchone()
     out = []
     for i, (col, rule, _) in enumerate(rules):
@@ -127,7 +129,7 @@ def _not_null_rules(spec) -> list[tuple[str, str, str]]:
 
 def _unique(con: duckdb.DuckDBPyConnection, files: list[str], column: str) -> list[Violation]:
     dup = con.execute(
-        f"select {column}, min(filename) from read_parquet($files, filename = true, hive_partitioning = false, union_by_name = true) "
+        f"select {column}, min(filename) from read_parquet($files, filename = true, {READ_OPTIONS}) "
         f"group by {column} having count(*) > 1 order by {column} limit 3", {"files": files}).fetchall()
     if not dup:
         return []
@@ -186,8 +188,8 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         return unreadable_files(con, files, exc)
     if request_files:
         missing = con.execute(
-            "select count(distinct r.account_id), min(r.account_id) from read_parquet($req, hive_partitioning = false, union_by_name = true) as r "
-            "anti join read_parquet($acc, hive_partitioning = false, union_by_name = true) as a on a.account_id = r.account_id",
+            f"select count(distinct r.account_id), min(r.account_id) from read_parquet($req, {READ_OPTIONS}) as r "
+            f"anti join read_parquet($acc, {READ_OPTIONS}) as a on a.account_id = r.account_id",
             {"req": request_files, "acc": files}).fetchone()
         if missing[0]:
             out.append(Violation(files[0], "account_id", "snapshot_covers_traffic",

@@ -37,7 +37,8 @@ def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store
     return out["features_1d"]
 
 
-def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None) -> Coordination:
+def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None,
+                 key: bytes | None = None) -> Coordination:
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
     result = coordinate(
@@ -45,7 +46,7 @@ def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: 
         store.read("features_1d", lo, day), store.read("templates", lo, day),
         _or_empty(store.read("sync", lo, day)),
         store.read("cluster_members", day - timedelta(days=1), day - timedelta(days=1)),
-        enforced_accounts,
+        enforced_accounts, key=key,
     )
     store.write("cluster_members", day, result.members)
     store.write("clusters", day, result.clusters)

@@ -70,7 +70,7 @@ class RequestIdIndex:
 
     def record(self, con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> int:
         """Keep the day's digest and set its bits (the caller holds the warehouse's writer lock)."""
-        ids = con.sql(HASH_SQL, params={"files": files}).pl().select("lo", "hi").with_columns(day=pl.lit(day)).sort("lo", "hi")
+        ids = con.sql(HASH_SQL, params={"files": files}).pl().select("lo", "hi", day=pl.lit(day)).sort("lo", "hi")
         path = self._digest_path(day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".ids-{uuid.uuid4().hex}.parquet.tmp"

@@ -36,6 +36,14 @@ class Store:
         """Days that have a partition of ``kind``, in order."""
         return sorted(date.fromisoformat(p.parent.name.split("=", 1)[1]) for p in (Path(self.root) / kind).glob("date=*/part.parquet"))
 
+    def drop(self, kind: str, day: date) -> None:
+        """Delete the partition of ``kind`` for ``day`` (per-request rows once the day is published)."""
+        folder = self.path(kind, day).parent
+        if folder.is_dir():
+            for f in folder.iterdir():
+                f.unlink()
+            folder.rmdir()
+
     def prune(self, kind: str, before: date) -> None:
         """Delete the partitions of ``kind`` for days before ``before``."""
         for folder in (Path(self.root) / kind).glob("date=*"):

@@ -145,8 +145,10 @@ def _write_result(frame, fmt: str, output: str | None, limit: int) -> None:
         _emit(json.dumps(rows, default=str, indent=None) + "\n", output)
     else:
         # Nested cells (reasons, indicators) become JSON text, so no separator inside a value can split it.
-        flat = frame.with_columns(pl.col(c).map_elements(lambda v: json.dumps(v.to_list() if hasattr(v, "to_list") else v,
-                                                                             default=str), return_dtype=pl.String)
+        def to_json(v) -> str:
+            return json.dumps(v.to_list() if hasattr(v, "to_list") else v, default=str)
+
+        flat = frame.with_columns(pl.col(c).map_elements(to_json, return_dtype=pl.String)
                                   for c, t in frame.schema.items() if t.is_nested())
         buf = io.StringIO()
         flat.write_csv(buf)
@@ -198,7 +200,8 @@ def _demo_input(runner, raw: str) -> list:
 
     days = runner.raw.days() if Path(raw).exists() else []
     if not days:
-        raise LayoutError(f"{raw}: no sample data (no requests/date=YYYY-MM-DD partition); regenerate it with `make sample`")
+        raise LayoutError(f"{raw}: no sample data (no requests/date=YYYY-MM-DD partition); "
+                          "regenerate it with `make sample`")
     for table in ("requests", "accounts"):
         for day in days:
             runner.raw.ready_files(table, day)
@@ -297,9 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--port", type=int, default=3000)
             c.add_argument("--host", default="127.0.0.1")
 
-    m = sub.add_parser("repair-manifest", help="rebuild a lost or damaged publication manifest from the published files")
+    m = sub.add_parser("repair-manifest",
+                       help="rebuild a lost or damaged publication manifest from the published files")
     m.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
-    m.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a run holding the warehouse")
+    m.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for a run holding the warehouse")
     m.set_defaults(fn=cmd_repair_manifest)
 
     e = sub.add_parser("evaluate", help="simulate an unseen seed, replay it, and write the evaluation report")

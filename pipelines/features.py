@@ -48,7 +48,7 @@ def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehous
     enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=HYDRA_MEMORY_DAYS), day - timedelta(days=1))
     if enforced is not None:
         enforced = enforced.filter(pl.col("action").is_in(ENFORCED_ACTIONS)).select("account_id").unique()
-    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced)
+    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced, key=warehouse.fingerprint_key())
     top = result.clusters.sort("n_accounts", descending=True).head(5)
     return dg.MaterializeResult(metadata={
         "clusters": result.clusters.height, "clustered_accounts": result.members.height,

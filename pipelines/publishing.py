@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from features.privacy import user_agent_family
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -20,7 +21,8 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
     store = warehouse.store()
     clusters = store.read("clusters_scored", day, day)
     return {
-        "account_features": store.read("account_features", day, day),
+        "account_features": store.read("account_features", day, day).with_columns(
+            user_agent_family("acct_top_user_agent_1d")),  # client families, not raw client strings
         "account_scores": store.read("account_scores", day, day),
         "clusters": clusters.select(CLUSTER_COLUMNS + [c for c in clusters.columns if c not in CLUSTER_COLUMNS]),
         "cluster_members": store.read("cluster_members", day, day),
@@ -29,7 +31,8 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
 
 
 @dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
-def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse,
+                  warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     tables = day_tables(warehouse, day)
     # The gate runs on the staged day: a failure leaves the previous state live.
@@ -40,6 +43,7 @@ def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, wareh
     rows = warehouse.publish_day(day, context.run_id, tables)
     with duckdb.connect() as con:  # the day's ids join the cross-day uniqueness index once it is live
         warehouse.request_ids().record(con, raw.warehouse().files("requests", day), day)
+    warehouse.store().drop("derived", day)  # per-request rows (IPs, key ids, clients) live only for the run
     return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 
@@ -63,7 +67,8 @@ def table_failures(day, tables: dict[str, pl.DataFrame], raw: RawLogWarehouse) -
     clusters, members = tables["clusters"], tables["cluster_members"]
     failures = run_suite(scores.drop("reasons").to_pandas(), scores_suite(), f"scores-{day}")
     if features["account_id"].n_unique() != features.height or features.height != scores.height:
-        failures.append("rule 'one_feature_row_per_scored_account': account_features must hold one row per scored account")
+        failures.append("rule 'one_feature_row_per_scored_account': "
+                        "account_features must hold one row per scored account")
     if clusters.height and (clusters["cluster_id"].n_unique() != clusters.height or not clusters["score"].is_between(0, 1).all()):
         failures.append("rule 'clusters_valid': clusters must have unique ids and scores in 0..1")
     if not members.join(clusters, on="cluster_id", how="anti").is_empty():

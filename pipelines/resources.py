@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import time
 import uuid
@@ -32,6 +33,7 @@ from pipelines import lock
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
 DB_NAME = "distill_guard.duckdb"
+KEY_FILE = "warehouse.key"
 
 
 class RawLogWarehouse(dg.ConfigurableResource):
@@ -49,8 +51,9 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
     memory_limit: str = Field(default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default).")
-    retire_after_hours: float = Field(default=24.0, description="Hours a superseded published file stays readable for analyst sessions opened before the publish that replaced it.")
-    lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock before failing.")
+    retire_after_hours: float = Field(default=24.0, description="Hours a superseded published file stays readable "
+                                      "for analyst sessions opened before the publish that replaced it.")
+    lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock.")
 
     def setup_for_execution(self, context) -> None:
         # The writer lock is held for the whole run (re-entrant: the CLI may hold it already).
@@ -89,6 +92,26 @@ class EnforcementWarehouse(dg.ConfigurableResource):
 
     def store(self) -> Store:
         return Store(self.path / "store")
+
+    def fingerprint_key(self) -> bytes:
+        """The key of published fingerprints: $DISTILL_GUARD_WAREHOUSE_KEY, else <folder>/warehouse.key (0600,
+        created on first use). The confined analyst path cannot read it (only published/ is readable)."""
+        env = os.environ.get("DISTILL_GUARD_WAREHOUSE_KEY")
+        if env:
+            return env.encode()
+        path = self.path / KEY_FILE
+        if not path.exists():
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
+        if path.stat().st_mode & 0o077:
+            raise PermissionError(f"{path} must be readable by its owner only: chmod 600 {path}")
+        return path.read_bytes().strip()
 
     def request_ids(self) -> RequestIdIndex:
         return RequestIdIndex(self.path / "request_ids")
@@ -212,7 +235,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     def reset(self) -> None:
         """Remove published tables, working state and models (the demo starts clean); Dagster's run history stays."""
         for child in self.path.glob("*"):
-            if child.name in ("dagster_home", lock.LOCK_NAME):
+            if child.name in ("dagster_home", lock.LOCK_NAME, KEY_FILE):
                 continue
             if child.is_dir():
                 shutil.rmtree(child)

@@ -57,7 +57,8 @@ def check_training_inputs(raw: RawLogWarehouse) -> None:
     """Labels and allowlist pass the same contract gates as in daily runs before training reads them."""
     wh = raw.warehouse()
     with duckdb.connect() as con:
-        violations = contract.check_labels(con, wh.files("labels")) + contract.check_allowlist(con, wh.files("allowlist"))
+        violations = contract.check_labels(con, wh.files("labels"))
+        violations += contract.check_allowlist(con, wh.files("allowlist"))
     if violations:
         raise dg.Failure(description=f"training inputs break the contract: {contract.ContractError(violations)}",
                          allow_retries=False)

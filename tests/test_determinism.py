@@ -49,4 +49,5 @@ def test_rerunning_a_day_publishes_the_same_bits(raw_copy, tmp_path):
         hashes.add(tuple(digest(pl.read_parquet(f)) for f in
                          (r.warehouse.manifest()[t][D1.isoformat()] for t in PUBLISHED_TABLES)))
     assert len(hashes) == 1
-    assert duckdb.connect(str(r.warehouse.db_path), read_only=True).execute("select count(*) from account_scores").fetchone()[0] > 0
+    con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
+    assert con.execute("select count(*) from account_scores").fetchone()[0] > 0

@@ -155,7 +155,8 @@ def test_published_table_gate_runs_on_the_staged_day_before_anything_is_live(raw
 
     def broken(warehouse, day):
         tables = staged(warehouse, day)
-        return {**tables, "account_features": pl.concat([tables["account_features"], tables["account_features"].head(1)])}
+        features = tables["account_features"]
+        return {**tables, "account_features": pl.concat([features, features.head(1)])}
 
     monkeypatch.setattr(publishing, "day_tables", broken)
     with pytest.raises(DayFailed, match="one_feature_row_per_scored_account") as err:

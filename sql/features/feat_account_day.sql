@@ -76,7 +76,9 @@ gaps as (
         sqrt(greatest(count(*) * sum(gap::hugeint * gap) - sum(gap::hugeint) * sum(gap::hugeint), 0)::double)
         / nullif(sum(gap::hugeint), 0)::double as acct_interarrival_cv_1d
     from (
-        select account_id, epoch_us(ts) - lag(epoch_us(ts)) over (partition by account_id order by ts, request_id) as gap
+        select
+            account_id,
+            epoch_us(ts) - lag(epoch_us(ts)) over (partition by account_id order by ts, request_id) as gap
         from req
     ) as g
     where gap is not null
