@@ -58,7 +58,10 @@ class RawWarehouse:
         return info.type == pafs.FileType.File
 
     def files(self, table: str, day: date | None = None) -> list[str]:
-        """Parquet files of a day's partition (or of an unpartitioned table), sorted for determinism."""
+        """Parquet files of a day's partition (or of an unpartitioned table), sorted for determinism.
+
+        One rule everywhere: names starting with '.' or '_' are ignored; every other entry must be a regular
+        *.parquet file (LayoutError otherwise, e.g. a directory named part-00003.parquet)."""
         filesystem, base = self._fs()
         folder = self.partition(table, day) if day else f"{base}/{table}"
         info = filesystem.get_file_info(folder)
@@ -67,6 +70,8 @@ class RawWarehouse:
         entries = filesystem.get_file_info(pafs.FileSelector(folder, recursive=False))
         out = []
         for e in sorted((e for e in entries if visible(e.base_name)), key=lambda e: e.path):
+            if e.type == pafs.FileType.Directory and day is None and not e.base_name.endswith(".parquet"):
+                continue  # a table-level listing passes over date= partition folders
             if e.type != pafs.FileType.File or not e.base_name.endswith(".parquet"):
                 raise LayoutError(f"{self._uri(e.path)}: rule 'only_parquet_files': {_kind(e)} where only regular "
                                   "*.parquet files may be (names starting with '.' or '_' are ignored)")

@@ -105,6 +105,7 @@ def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(raw_copy, tmp
                  wh / "store" / "derived" / f"date={D1}" / "part.parquet.tmp",
                  wh / "store" / "derived" / f"date={D1}" / ".part-0a1b.parquet.tmp"]
     for p in leftovers:
+        p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"half written")
     r.run_day(D2)
     assert [p for p in leftovers if p.exists()] == []
