@@ -257,7 +257,10 @@ def cmd_evaluate(args) -> int:
 
 
 def _date(s: str) -> date:
-    return date.fromisoformat(s)
+    try:
+        return date.fromisoformat(s)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a date: expected YYYY-MM-DD ({exc})") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

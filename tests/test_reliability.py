@@ -92,6 +92,7 @@ def test_a_second_run_names_the_holder_and_waits_when_asked(raw_copy, tmp_path, 
         child.kill()
         child.wait()
     assert EnforcementWarehouse(folder=str(folder)).published_days() == [D1]
+    assert not lock.holds(folder), "the run released the lock (Dagster resource teardown included)"
 
 
 def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(raw_copy, tmp_path):
@@ -163,6 +164,7 @@ def test_published_table_gate_runs_on_the_staged_day_before_anything_is_live(raw
     with pytest.raises(DayFailed, match="one_feature_row_per_scored_account") as err:
         r.run_day(D2)
     assert "not published" in str(err.value)
+    assert not lock.holds(r.warehouse.path), "a failed run releases the lock"
     assert r.warehouse.manifest() == live
     assert not list((r.warehouse.path / "published").glob(f"*/date={D2}/*"))
     con = duckdb.connect(str(r.warehouse.db_path), read_only=True)
@@ -301,3 +303,10 @@ def test_a_failing_step_shows_the_exception_class_and_message(raw_copy, tmp_path
     monkeypatch.setattr(publishing, "day_tables", broken)
     with pytest.raises(DayFailed, match="step published_day failed: KeyError: .*cluster_members partition missing"):
         runner(raw_copy, tmp_path).run_day(D1)
+
+
+def test_a_bad_date_is_one_clear_line(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--start", "2026-02-30"])
+    err = capsys.readouterr().err
+    assert "'2026-02-30' is not a date: expected YYYY-MM-DD" in err and "Traceback" not in err
