@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from features import objectstore, reference
+from features import contract, objectstore, reference
+from features.raw import scan_contract
 from features.derivations import derive_requests
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -45,7 +46,7 @@ def derive_day(request_files: list[str], out_path: Path) -> Path:
     """Stream the day's requests through the derivations into one Parquet file (bounded memory)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".tmp")
-    derive_requests(objectstore.scan_parquet(request_files)).sink_parquet(tmp, compression="zstd")
+    derive_requests(scan_contract(request_files, contract.REQUESTS)).sink_parquet(tmp, compression="zstd")
     tmp.replace(out_path)
     return out_path
 

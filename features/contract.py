@@ -42,6 +42,13 @@ ENDPOINTS = ("messages", "batch")
 ACTIONS = ("monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review")
 
 
+# Columns a file adds beyond the contract are allowed (CONTRACT.md): read files by column name.
+READ_OPTIONS = "hive_partitioning = false, union_by_name = true"
+# Format rules on every row (a sample would let one bad row in 385k through); predicates select *bad* rows.
+COUNTRY_BAD = "{col} is not null and not regexp_full_match({col}, '[A-Z]{{2}}')"
+IP_BAD = r"not regexp_full_match(ip, '\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+')"
+
+
 @dataclass(frozen=True)
 class Violation:
     file: str
@@ -102,6 +109,22 @@ def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tu
     return out
 
 
+def unreadable_files(con: duckdb.DuckDBPyConnection, files: list[str], exc: Exception) -> list[Violation]:
+    """After a failed pass: each file whose data pages cannot be decoded (its footer may be fine), by name."""
+    out = []
+    for f in files:
+        try:
+            con.execute("select max(length(columns(*)::varchar)) from read_parquet($f, hive_partitioning = false)",
+                        {"f": f}).fetchall()
+        except duckdb.Error as err:
+            out.append(Violation(f, "*", "readable_data", _one_line(err)))
+    return out or [Violation(files[0] if files else "?", "*", "readable_data", _one_line(exc))]
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+
+
 def _not_null_rules(spec) -> list[tuple[str, str, str]]:
     return [(c, "not_null", f"{c} is null") for c, (_, nullable) in spec.items() if not nullable]
 
@@ -131,8 +154,16 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         ("thinking_budget", "positive_when_set", "thinking_budget <= 0"),
         ("prompt", "max_length_4000", "length(prompt) > 4000"),
         ("system_prompt", "max_length_2000", "length(system_prompt) > 2000"),
+        ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
+        ("ip", "ip_text", IP_BAD),
     ]
-    out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
+    try:
+        out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
+    except duckdb.Error as exc:
+        return unreadable_files(con, files, exc)
+    if not con.execute(f"select count(*) from {objectstore.parquet_view(con, files, 'contract_rows')}").fetchall()[0][0]:
+        out.append(Violation(files[0], "*", "non_empty_partition",
+                             f"the day is marked complete ({len(files)} file(s)) but holds no request"))
     if earlier:
         seen = con.execute(
             "select count(*), min(r.request_id), min(r.filename) "
@@ -151,8 +182,12 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
     rules = _not_null_rules(ACCOUNTS) + [
         ("tier", "allowed_values", "tier not in ('free', 'build', 'scale', 'enterprise', 'edu', 'research', 'startup')"),
         ("created_at", "not_after_snapshot_day", "created_at >= ($day::date + 1)::timestamptz"),
+        ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
     ]
-    out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
+    try:
+        out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "account_id")
+    except duckdb.Error as exc:
+        return unreadable_files(con, files, exc)
     if request_files:
         missing = con.execute(
             "select count(distinct r.account_id), min(r.account_id) "

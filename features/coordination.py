@@ -20,6 +20,8 @@ replacement accounts inherit the evidence against the pool they were bought from
 
 from __future__ import annotations
 
+import secrets
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -28,6 +30,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from features.privacy import fingerprints
 from features.reference import HOSTING_ASNS, WEBMAIL_DOMAINS
 
 WINDOW_DAYS = 7
@@ -171,10 +174,13 @@ def coordinate(
     previous_members: pl.DataFrame | None = None,
     enforced_accounts: pl.DataFrame | None = None,
     partner_edges: pl.DataFrame | None = None,
+    key: bytes | None = None,
 ) -> Coordination:
     """Clusters for ``day`` from the trailing window (rows after ``day`` are ignored).
 
     ``partner_edges``: (account_id, kind, value) of accounts matching an indicator shared by a partner.
+    ``key``: the warehouse's fingerprint key (without one, a random key: fingerprints then match within this call
+    only).
     """
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     in_window = lambda df: df.filter(pl.col("date").is_between(lo, day))  # noqa: E731
@@ -205,12 +211,13 @@ def coordinate(
     comps = comps.join(live, on="component", how="semi")
     members = _stable_ids(comps, previous_members, day).with_columns(date=pl.lit(day)).select("date", "account_id", "cluster_id").sort("cluster_id", "account_id")
 
-    clusters = _cluster_features(day, members, edges, acc, feats, templates, enforced)
+    clusters = _cluster_features(day, members, edges, acc, feats, templates, enforced,
+                                 key if key is not None else secrets.token_bytes(32))
     context = _account_context(day, active_today, members, clusters, accounts, enforced, edges)
     return Coordination(members, clusters, context)
 
 
-def _cluster_features(day, members, edges, acc, feats, templates, enforced) -> pl.DataFrame:
+def _cluster_features(day, members, edges, acc, feats, templates, enforced, key: bytes) -> pl.DataFrame:
     if members.is_empty():
         return pl.DataFrame(schema=CLUSTER_SCHEMA)
     m = members.join(acc, on="account_id", how="left")
@@ -226,7 +233,8 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced) -> p
         cluster_payment_max_shared=pl.col("payment_fingerprint").drop_nulls().value_counts().struct.field("count").max(),
         cluster_enforced_members=pl.col("account_id").is_in(enforced["account_id"].implode()).sum(),
     )
-    f = feats.join(members.select("account_id", "cluster_id"), on="account_id")
+    # sorted so the float sums below meet rows in one order on every rerun
+    f = feats.join(members.select("account_id", "cluster_id"), on="account_id").sort("cluster_id", "account_id", "date")
     activity = f.group_by("cluster_id").agg(
         cluster_active_accounts_1d=pl.col("account_id").filter(pl.col("date") == day).n_unique(),
         cluster_req_count_7d=pl.col("acct_req_count_1d").sum(),
@@ -248,9 +256,10 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced) -> p
         .filter(pl.col("n") >= 2)
         .sort(["cluster_id", "n", "kind", "value"], descending=[False, True, False, False])
     )
-    indicators = ind.with_columns(
+    # published text carries the kind and a keyed fingerprint, never the raw value (features/privacy.py)
+    indicators = ind.with_columns(fp=fingerprints(ind, key)).with_columns(
         text=pl.col("n").cast(pl.String) + pl.lit(" accounts ") + pl.col("kind").replace_strict(INDICATOR_WORDS)
-        + pl.lit(" (") + pl.col("kind") + pl.lit(" ") + pl.col("value").str.slice(0, 40) + pl.lit(")")
+        + pl.lit(" (") + pl.col("fp") + pl.lit(")")
     ).group_by("cluster_id", maintain_order=True).agg(
         indicators=pl.col("text").head(5), cluster_indicator_kinds=pl.col("kind").n_unique())
     out = (

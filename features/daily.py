@@ -11,10 +11,11 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from features import objectstore, sharing
+from features import sharing
 from features.account_day import account_day, account_window, derive_day
 from features.coordination import WINDOW_DAYS, Coordination, coordinate
-from features.raw import RawWarehouse
+from features.contract import ACCOUNTS
+from features.raw import RawWarehouse, scan_contract
 from features.store import Store
 
 # Identifier and text columns that travel with the features but are not model inputs.
@@ -39,16 +40,17 @@ def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store
 
 
 def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None,
-                 partner: pl.DataFrame | None = None) -> Coordination:
-    """``partner``: indicators imported from partners' STIX bundles, valid on ``day``."""
+                 partner: pl.DataFrame | None = None, key: bytes | None = None) -> Coordination:
+    """``partner``: indicators imported from partners' STIX bundles, valid on ``day``; ``key``: the warehouse's
+    fingerprint key."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
-    accounts = objectstore.read_parquet(raw.ready_files("accounts", day))
+    accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
     feats, templates = store.read("features_1d", lo, day), store.read("templates", lo, day)
     result = coordinate(
         day, accounts, feats, templates,
         _or_empty(store.read("sync", lo, day)),
         store.read("cluster_members", day - timedelta(days=1), day - timedelta(days=1)),
-        enforced_accounts, _partner_edges(partner, accounts, feats, templates),
+        enforced_accounts, _partner_edges(partner, accounts, feats, templates), key=key,
     )
     store.write("cluster_members", day, result.members)
     store.write("clusters", day, result.clusters)

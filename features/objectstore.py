@@ -82,11 +82,11 @@ def _local(files: list[str]) -> list[str]:
     return [f.removeprefix("file://") for f in files]
 
 
-def scan_parquet(files: list[str]) -> pl.LazyFrame:
-    """A lazy Polars scan of Parquet files, local or remote (one store per call)."""
+def scan_parquet(files: list[str], **options) -> pl.LazyFrame:
+    """A lazy Polars scan of Parquet files, local or remote (one store per call); ``options`` go to Polars."""
     if files and is_remote(files[0]):
-        return pl.scan_parquet(files, hive_partitioning=False, storage_options=polars_options(files[0]))
-    return pl.scan_parquet(_local(files), hive_partitioning=False)
+        return pl.scan_parquet(files, hive_partitioning=False, storage_options=polars_options(files[0]), **options)
+    return pl.scan_parquet(_local(files), hive_partitioning=False, **options)
 
 
 def read_parquet(files: list[str]) -> pl.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import polars as pl
 from pyarrow import fs as pafs
 
 from features import objectstore
@@ -18,6 +19,19 @@ SUCCESS_MARKER = "_SUCCESS"
 
 class PartitionNotReady(RuntimeError):
     """The gateway has not finished the day (no ``_SUCCESS`` yet)."""
+
+
+class LayoutError(ValueError):
+    """An entry in the log warehouse that the contract's layout does not allow."""
+
+
+def visible(name: str) -> bool:
+    """The one listing rule: names starting with '.' or '_' (markers, writers' temporary files) are not data."""
+    return not name.startswith((".", "_"))
+
+
+def _kind(entry: pafs.FileInfo) -> str:
+    return {pafs.FileType.Directory: "a directory", pafs.FileType.File: "a file"}.get(entry.type, "not a regular file")
 
 
 @dataclass(frozen=True)
@@ -43,14 +57,25 @@ class RawWarehouse:
         return info.type == pafs.FileType.File
 
     def files(self, table: str, day: date | None = None) -> list[str]:
-        """Parquet files of a day's partition (or of an unpartitioned table), sorted for determinism."""
+        """Parquet files of a day's partition (or of an unpartitioned table), sorted for determinism.
+
+        One rule everywhere: names starting with '.' or '_' are ignored; every other entry must be a regular
+        *.parquet file (LayoutError otherwise, e.g. a directory named part-00003.parquet)."""
         filesystem, base = self._fs()
         folder = self.partition(table, day) if day else f"{base}/{table}"
         info = filesystem.get_file_info(folder)
         if info.type != pafs.FileType.Directory:
             return []
         entries = filesystem.get_file_info(pafs.FileSelector(folder, recursive=False))
-        return sorted(self._uri(e.path) for e in entries if e.type == pafs.FileType.File and e.path.endswith(".parquet"))
+        out = []
+        for e in sorted((e for e in entries if visible(e.base_name)), key=lambda e: e.path):
+            if e.type == pafs.FileType.Directory and day is None and not e.base_name.endswith(".parquet"):
+                continue  # a table-level listing passes over date= partition folders
+            if e.type != pafs.FileType.File or not e.base_name.endswith(".parquet"):
+                raise LayoutError(f"{self._uri(e.path)}: rule 'only_parquet_files': {_kind(e)} where only regular "
+                                  "*.parquet files may be (names starting with '.' or '_' are ignored)")
+            out.append(self._uri(e.path))
+        return out
 
     def ready_files(self, table: str, day: date) -> list[str]:
         if not self.is_ready(table, day):
@@ -66,5 +91,20 @@ class RawWarehouse:
         if info.type != pafs.FileType.Directory:
             return []
         entries = filesystem.get_file_info(pafs.FileSelector(f"{base}/{table}", recursive=False))
-        return sorted(date.fromisoformat(e.base_name.split("=", 1)[1]) for e in entries
-                      if e.type == pafs.FileType.Directory and e.base_name.startswith("date="))
+        return sorted(_partition_day(e, self._uri(e.path)) for e in entries if visible(e.base_name))
+
+
+def _partition_day(entry: pafs.FileInfo, uri: str) -> date:
+    key, _, value = entry.base_name.partition("=")
+    try:
+        if entry.type == pafs.FileType.Directory and key == "date":
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise LayoutError(f"{uri}: rule 'date_partition': {_kind(entry)} where only date=YYYY-MM-DD partition folders "
+                      "may be (names starting with '.' or '_' are ignored)")
+
+
+def scan_contract(files: list[str], spec: dict) -> pl.LazyFrame:
+    """The contract's columns of ``files``; columns some files add (the contract allows additions) are dropped."""
+    return objectstore.scan_parquet(files, missing_columns="insert", extra_columns="ignore").select(list(spec))

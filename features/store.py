@@ -6,6 +6,7 @@ into place, so a reader sees the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ class Store:
     def write(self, kind: str, day: date, frame: pl.DataFrame) -> Path:
         path = self.path(kind, day)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
+        tmp = path.parent / f".part-{uuid.uuid4().hex}.parquet.tmp"
         frame.write_parquet(tmp, compression="zstd")
         tmp.replace(path)
         return path
@@ -34,6 +35,14 @@ class Store:
     def days(self, kind: str) -> list[date]:
         """Days that have a partition of ``kind``, in order."""
         return sorted(date.fromisoformat(p.parent.name.split("=", 1)[1]) for p in (Path(self.root) / kind).glob("date=*/part.parquet"))
+
+    def drop(self, kind: str, day: date) -> None:
+        """Delete the partition of ``kind`` for ``day`` (per-request rows once the day is published)."""
+        folder = self.path(kind, day).parent
+        if folder.is_dir():
+            for f in folder.iterdir():
+                f.unlink()
+            folder.rmdir()
 
     def prune(self, kind: str, before: date) -> None:
         """Delete the partitions of ``kind`` for days before ``before``."""

@@ -54,7 +54,7 @@ def _runner(args):
     from pipelines.runner import Runner
 
     raw, wh = _paths(args)
-    return Runner(raw, wh)
+    return Runner(raw, wh, lock_wait=getattr(args, "wait", 0.0) or 0.0)
 
 
 def _missing_input(runner, days: list[date]) -> str | None:
@@ -86,6 +86,8 @@ def _spans(days: list[date]) -> str:
 
 
 def cmd_run(args) -> int:
+    from pipelines.lock import WarehouseBusy, writer_lock
+    from pipelines.resources import ManifestError
     from pipelines.runner import DayFailed, DependencyError, run_days
 
     runner = _runner(args)
@@ -95,9 +97,10 @@ def cmd_run(args) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     try:
-        done = run_days(runner, days, cascade=args.cascade, allow_gap=args.allow_gap, model=args.model or "",
-                        reason=args.reason or "", progress=print if len(days) > 1 or args.cascade else None)
-    except (DayFailed, DependencyError) as exc:
+        with writer_lock(runner.warehouse.path, runner.lock_wait):  # the whole range, not day by day
+            done = run_days(runner, days, cascade=args.cascade, allow_gap=args.allow_gap, model=args.model or "",
+                            reason=args.reason or "", progress=print if len(days) > 1 or args.cascade else None)
+    except (DayFailed, DependencyError, WarehouseBusy, ManifestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"published {len(done)} day(s) into {runner.warehouse.db_path}")
@@ -105,12 +108,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from pipelines.lock import WarehouseBusy
     from pipelines.runner import DayFailed
 
     runner = _runner(args)
     try:
         meta = runner.train(args.as_of)
-    except DayFailed as exc:
+    except (DayFailed, WarehouseBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     auc = meta["validation_auc"]
@@ -126,23 +130,73 @@ def cmd_train(args) -> int:
 
 
 def cmd_query(args) -> int:
-    import polars as pl
+    import duckdb
 
-    from pipelines.describe import open_warehouse
+    from pipelines.analyst import QueryRefused, run_query
 
     _, wh = _paths(args)
     db = Path(wh) / "distill_guard.duckdb"
     if not db.exists():
         print(f"error: {db} does not exist yet; run `distill-guard demo` or `distill-guard run` first", file=sys.stderr)
         return 1
-    con = open_warehouse(db)  # resolves the views' relative paths, wherever the folder now is
+    if args.format == "parquet" and not args.output:
+        print("error: --format parquet needs --output FILE", file=sys.stderr)
+        return 2
     try:
-        frame = con.sql(args.sql).pl()
-    finally:
-        con.close()
-    with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=120, tbl_width_chars=220):
-        print(frame)
+        frame = run_query(db, args.sql)
+    except QueryRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    _write_result(frame, args.format, args.output, args.limit)
     return 0
+
+
+def _one_line(exc: Exception) -> str:
+    """DuckDB errors span lines (caret context); the operator needs the class and the first line."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"
+
+
+def _write_result(frame, fmt: str, output: str | None, limit: int) -> None:
+    """Table output shows ``limit`` rows and says so when there are more; files and other formats get every row."""
+    import io
+    import json
+
+    import polars as pl
+
+    if fmt == "table":
+        shown = frame.head(limit)
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=10_000, fmt_table_cell_list_len=-1,
+                       tbl_width_chars=60_000):
+            text = str(shown)
+        if frame.height > shown.height:
+            text += f"\n({shown.height} of {frame.height} rows shown; --limit N or --format csv for more)"
+        _emit(text + "\n", output)
+    elif fmt == "parquet":
+        frame.write_parquet(output)
+    elif fmt == "json":
+        rows = frame.to_dicts()
+        _emit(json.dumps(rows, default=str, indent=None) + "\n", output)
+    else:
+        # Nested cells (reasons, indicators) become JSON text, so no separator inside a value can split it.
+        def to_json(v) -> str:
+            return json.dumps(v.to_list() if hasattr(v, "to_list") else v, default=str)
+
+        flat = frame.with_columns(pl.col(c).map_elements(to_json, return_dtype=pl.String)
+                                  for c, t in frame.schema.items() if t.is_nested())
+        buf = io.StringIO()
+        flat.write_csv(buf)
+        _emit(buf.getvalue(), output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
 
 
 def cmd_ui(args) -> int:
@@ -158,28 +212,44 @@ def cmd_ui(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from features.raw import LayoutError, PartitionNotReady
+    from pipelines.lock import WarehouseBusy, writer_lock
     from pipelines.runner import DayFailed, replay
 
-    raw, wh = _paths(args)
-    if not Path(raw).exists() or not any(Path(raw).glob("requests/date=*")):
-        print(f"error: no sample data at {raw}; regenerate it with `make sample`", file=sys.stderr)
-        return 1
+    raw, _ = _paths(args)
     runner = _runner(args)
-    if args.keep:
-        print(f"keeping the warehouse at {runner.warehouse.path} (--keep): days already published are re-run")
-    else:
-        print(f"resetting the warehouse at {runner.warehouse.path}: published tables, working state and models "
-              "are removed (Dagster run history stays); pass --keep to keep them")
-        runner.warehouse.reset()
-    days = runner.raw.days()
-    print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
     try:
-        trained = replay(runner, days, progress=lambda m: print(f"  {m}"))
-    except DayFailed as exc:
+        days = _demo_input(runner, raw)  # before anything in the warehouse is touched
+        with writer_lock(runner.warehouse.path, runner.lock_wait):
+            if args.keep:
+                print(f"keeping the warehouse at {runner.warehouse.path} (--keep): days already published are re-run")
+            else:
+                print(f"resetting the warehouse at {runner.warehouse.path}: published tables, working state and "
+                      "models are removed (Dagster run history stays); pass --keep to keep them")
+                runner.warehouse.reset()
+            print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
+            trained = replay(runner, days, progress=lambda m: print(f"  {m}"))
+    except (DayFailed, WarehouseBusy, LayoutError, PartitionNotReady) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(_demo_report(runner, days, trained))
     return 0
+
+
+def _demo_input(runner, raw: str) -> list:
+    """The demo's days, with every partition listed and readable-looking, or LayoutError naming what is wrong."""
+    from features.raw import LayoutError
+
+    days = runner.raw.days() if Path(raw).exists() else []
+    if not days:
+        raise LayoutError(f"{raw}: no sample data (no requests/date=YYYY-MM-DD partition); "
+                          "regenerate it with `make sample`")
+    for table in ("requests", "accounts"):
+        for day in days:
+            runner.raw.ready_files(table, day)
+    runner.raw.files("labels")
+    runner.raw.files("allowlist")
+    return days
 
 
 def _demo_report(runner, days, trained) -> str:
@@ -207,6 +277,21 @@ def _current_model(wh) -> str:
     from models.registry import Registry
 
     return Registry(wh.models_dir).current() or "none, the cold-start rules"
+def cmd_repair_manifest(args) -> int:
+    from pipelines.lock import WarehouseBusy
+    from pipelines.resources import EnforcementWarehouse
+
+    _, wh = _paths(args)
+    warehouse = EnforcementWarehouse(folder=wh, lock_wait_s=args.wait)
+    try:
+        manifest = warehouse.repair_manifest()
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    days = sorted(set().union(*(set(d) for d in manifest.values())))
+    print(f"rebuilt {warehouse.path / 'published' / 'manifest.json'} from the published files: {len(days)} day(s)"
+          + (f", {days[0]} .. {days[-1]}" if days else "") + f"; database {warehouse.db_path} rebuilt")
+    return 0
 
 
 def cmd_evaluate(args) -> int:
@@ -375,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("run", "replay"):
             c.add_argument("--start", type=_date, required=True, help=f"first day to run: {DATE_HELP}")
             c.add_argument("--end", type=_date, help="last day to run, inclusive (default: --start): YYYY-MM-DD")
+        if name in ("run", "train", "demo"):
+            c.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                           help="wait this long for another run holding the warehouse (default: fail at once)")
         if name == "run":
             _history_args(c)
         elif name == "replay":
@@ -391,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(default: the day after the latest featured day)")
         elif name == "query":
             c.add_argument("sql")
-            c.add_argument("--limit", type=int, default=50, help="rows to print")
+            c.add_argument("--limit", type=int, default=50, help="rows shown in table format (the rest are counted)")
+            c.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+            c.add_argument("--output", help="write the result to this file instead of the terminal")
         elif name == "demo":
             c.add_argument("--keep", action="store_true", help="keep the existing warehouse instead of resetting it")
         elif name == "ui":
@@ -410,6 +500,12 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--warehouse", help="enforcement warehouse (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
     x.set_defaults(fn=cmd_export_stix)
     i.set_defaults(fn=cmd_import_stix)
+    m = sub.add_parser("repair-manifest",
+                       help="rebuild a lost or damaged publication manifest from the published files")
+    m.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
+    m.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for a run holding the warehouse")
+    m.set_defaults(fn=cmd_repair_manifest)
 
     e = sub.add_parser("evaluate", help="simulate an unseen seed, replay it, and write the evaluation report")
     e.add_argument("--out", default=str(REPO_ROOT / "reports" / "evaluation"))

@@ -50,7 +50,8 @@ def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehous
     if enforced is not None:
         enforced = enforced.filter(pl.col("action").is_in(ENFORCED_ACTIONS)).select("account_id").unique()
     partner = partner_indicators(warehouse, day)
-    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced, partner)
+    result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced, partner,
+                                key=warehouse.fingerprint_key())
     top = result.clusters.sort("n_accounts", descending=True).head(5)
     return dg.MaterializeResult(metadata={
         "clusters": result.clusters.height, "clustered_accounts": result.members.height,

@@ -232,13 +232,14 @@ def add_history_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     con.unregister("_promotions")
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     for table in SUPERSEDED_TABLES:
-        files = sorted(str(p) for p in (folder / "published" / "superseded" / table).glob("date=*/*.parquet"))
+        files = sorted(os.path.relpath(p, folder)
+                       for p in (folder / "published" / "superseded" / table).glob("date=*/*.parquet"))
         if files:
             con.execute(f"create view superseded_{table} as select * from read_parquet({_sql_list(files)}, "
                         "union_by_name = true)")
         elif table in tables:
             con.execute(f"create view superseded_{table} as select * from {table} where false")
-        files = sorted(str(p) for p in (folder / "scenarios").glob(f"*/{table}/date=*/part.parquet"))
+        files = sorted(os.path.relpath(p, folder) for p in (folder / "scenarios").glob(f"*/{table}/date=*/part.parquet"))
         if files:
             con.execute(f"create view scenario_{table} as select * from read_parquet({_sql_list(files)}, "
                         "union_by_name = true)")

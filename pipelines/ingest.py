@@ -1,13 +1,13 @@
 """Ingest stage: partition readiness and the blocking quality gates on the raw inputs."""
 
 
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import duckdb
 
 from features import contract, objectstore
-from features.raw import PartitionNotReady
+from features.raw import LayoutError, PartitionNotReady
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
@@ -27,7 +27,7 @@ def raw_partition(context: dg.AssetExecutionContext, raw: RawLogWarehouse) -> dg
     wh = raw.warehouse()
     try:
         req, acc = wh.ready_files("requests", day), wh.ready_files("accounts", day)
-    except PartitionNotReady as exc:
+    except (PartitionNotReady, LayoutError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     return dg.MaterializeResult(metadata={
         "request_files": len(req), "account_files": len(acc),
@@ -45,14 +45,24 @@ def _result(violations: list[contract.Violation], what: str) -> dg.AssetCheckRes
     )
 
 
-@dg.asset_check(asset=raw_partition, blocking=True, description="Requests partition: schema, types, nulls, ids unique within the day and against recent days, timestamps inside the day, allowed values.")
+@dg.asset_check(asset=raw_partition, blocking=True, description="Requests partition: schema, types, nulls, ids unique within the day and across every published day, timestamps inside the day, allowed values and formats.")
 def requests_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.AssetCheckResult:
     day = date.fromisoformat(context.partition_key)
-    wh, store = raw.warehouse(), warehouse.store()
-    # Recent days' derived requests keep their ids: a cheap guard against a re-sent partition.
-    earlier = [str(store.path("derived", day - timedelta(days=i))) for i in range(1, 4) if store.has("derived", day - timedelta(days=i))]
+    files = raw.warehouse().files("requests", day)
     with duckdb.connect() as con:
-        return _result(contract.check_requests(con, wh.files("requests", day), day, earlier), f"requests of {day}")
+        violations = contract.check_requests(con, files, day)
+        if not violations:
+            violations = _seen_before(con, warehouse.request_ids(), files, day)
+    return _result(violations, f"requests of {day}")
+
+
+def _seen_before(con, index, files: list[str], day: date) -> list[contract.Violation]:
+    """Ids already published on an earlier day (a re-sent day names the day it first came on)."""
+    seen = index.seen_before(con, files, day)
+    return [contract.Violation(files[0], "request_id", "unique_across_days",
+                               f"{n} id(s) already published for {earlier}, e.g. {example}"
+                               + (" (the same traffic re-sent under a new date?)" if n >= 100 else ""))
+            for earlier, n, example in seen]
 
 
 @dg.asset_check(asset=raw_partition, blocking=True, description="Accounts snapshot: schema, unique ids, allowed tiers, covers every account seen in traffic; labels and allowlist schemas.")
@@ -78,10 +88,13 @@ def requests_gx_suite(context: dg.AssetCheckExecutionContext, raw: RawLogWarehou
                 f"select * exclude (filename) from {objectstore.parquet_view(con, files, 'gx_rows')} "
                 f"using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (42)").df()
         except duckdb.Error as exc:
-            return dg.AssetCheckResult(passed=False, description=f"requests of {day} unreadable: {exc}")
+            bad = contract.unreadable_files(con, files, exc)
+            return dg.AssetCheckResult(passed=False, description="; ".join(str(v) for v in bad))
     failures = run_suite(sample, requests_suite(), f"requests-{day}")
+    where = raw.warehouse().partition("requests", day)
     return dg.AssetCheckResult(
         passed=not failures, severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(failures) if failures else f"{len(sample)} sampled requests pass the suite",
+        description=f"{where} (GX suite on a sample): " + "; ".join(failures) if failures
+        else f"{len(sample)} sampled requests pass the suite",
         metadata={"sampled_rows": len(sample), "failed_expectations": len(failures)},
     )

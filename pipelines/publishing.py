@@ -5,11 +5,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from pipelines.history import ReplaySettings, publish_with_history, read_day
 from features import objectstore
 from models.daily_charts import WINDOW_DAYS, daily_charts, inline
+from features.privacy import user_agent_family
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -23,7 +25,8 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
     store = warehouse.store()
     clusters = store.read("clusters_scored", day, day)
     return {
-        "account_features": store.read("account_features", day, day),
+        "account_features": store.read("account_features", day, day).with_columns(
+            user_agent_family("acct_top_user_agent_1d")),  # client families, not raw client strings
         "account_scores": store.read("account_scores", day, day),
         "clusters": clusters.select(CLUSTER_COLUMNS + [c for c in clusters.columns if c not in CLUSTER_COLUMNS]),
         "cluster_members": store.read("cluster_members", day, day),
@@ -31,38 +34,55 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
     }
 
 
-@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, published atomically for access control and analysts.", **COMMON)
-def published_day(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
+@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
+def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse,
                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
-    rows = publish_with_history(context, warehouse, day, day_tables(warehouse, day), replay)
+    tables = day_tables(warehouse, day)
+    # The gate runs on the staged day: a failure leaves the previous state live.
+    failures = table_failures(day, tables, raw)
+    if failures:
+        raise dg.Failure(description=f"staged tables of {day} not published, rule(s) broken: " + "; ".join(failures),
+                         allow_retries=False)
+    rows = publish_with_history(context, warehouse, day, tables, replay)
+    if not replay.scenario:
+        with duckdb.connect() as con:  # the day's ids join the cross-day uniqueness index once it is live
+            warehouse.request_ids().record(con, raw.warehouse().files("requests", day), day)
+    warehouse.store().drop("derived", day)  # per-request rows (IPs, key ids, clients) live only for the run
     return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 
 
-@dg.asset_check(asset=published_day, blocking=True, description="Every published table of the day is sound: GX suites on scores and actions, unique keys in features and clusters, no suspended allowlisted organisation.")
+@dg.asset_check(asset=published_day, blocking=True, description="What went live is what passed the gate: the same rules (GX suites on scores and actions, unique keys, no suspended allowlisted organisation) on the published files.")
 def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse,
                            warehouse: EnforcementWarehouse, replay: ReplaySettings) -> dg.AssetCheckResult:
+    day = partition_day(context)
+    if replay.scenario:  # a what-if: its own rows are checked, the published ones are untouched
+        tables = day_tables(warehouse, day)
+    else:
+        tables = {t: warehouse.read_published(t, day, day) for t in ("account_features", "cluster_members")}
+    for table in ("account_scores", "enforcement_actions", "clusters"):
+        tables[table] = read_day(warehouse, replay, table, day).drop("scenario", strict=False)
+    failures = table_failures(day, tables, raw)
+    return dg.AssetCheckResult(passed=not failures, description="; ".join(failures) or "published tables valid",
+                               metadata={"failures": len(failures)})
+
+
+def table_failures(day, tables: dict[str, pl.DataFrame], raw: RawLogWarehouse) -> list[str]:
+    """Every rule the day's tables must meet before and after publication, each failure naming its rule."""
     from models.policy import active_allowlist
     from pipelines.quality import actions_suite, run_suite, scores_suite
 
-    day = partition_day(context)
-    if replay.scenario:  # a what-if: its own rows are checked, the published ones are untouched
-        working = day_tables(warehouse, day)
-        features, members = working["account_features"], working["cluster_members"]
-    else:
-        features = warehouse.read_published("account_features", day, day)
-        members = warehouse.read_published("cluster_members", day, day)
-    scores = read_day(warehouse, replay, "account_scores", day).drop("scenario", strict=False)
-    actions = read_day(warehouse, replay, "enforcement_actions", day).drop("scenario", strict=False)
-    clusters = read_day(warehouse, replay, "clusters", day)
+    scores, actions, features = tables["account_scores"], tables["enforcement_actions"], tables["account_features"]
+    clusters, members = tables["clusters"], tables["cluster_members"]
     failures = run_suite(scores.drop("reasons").to_pandas(), scores_suite(), f"scores-{day}")
     if features["account_id"].n_unique() != features.height or features.height != scores.height:
-        failures.append("account_features must hold one row per scored account")
+        failures.append("rule 'one_feature_row_per_scored_account': "
+                        "account_features must hold one row per scored account")
     if clusters.height and (clusters["cluster_id"].n_unique() != clusters.height or not clusters["score"].is_between(0, 1).all()):
-        failures.append("clusters must have unique ids and scores in 0..1")
+        failures.append("rule 'clusters_valid': clusters must have unique ids and scores in 0..1")
     if not members.join(clusters, on="cluster_id", how="anti").is_empty():
-        failures.append("cluster_members names a cluster missing from clusters")
+        failures.append("rule 'members_in_clusters': cluster_members names a cluster missing from clusters")
     if actions.height:
         failures += run_suite(actions.drop("reasons").to_pandas(), actions_suite(), f"actions-{day}")
     allow_files = raw.warehouse().files("allowlist")
@@ -70,9 +90,8 @@ def published_tables_valid(context: dg.AssetCheckExecutionContext, raw: RawLogWa
         allowed = active_allowlist(objectstore.read_parquet(allow_files), day)
         bad = actions.filter((pl.col("action") == "suspend") & pl.col("org_id").is_in(allowed["org_id"].implode()))
         if bad.height:
-            failures.append(f"{bad.height} allowlisted account(s) suspended")
-    return dg.AssetCheckResult(passed=not failures, description="; ".join(failures) or "published tables valid",
-                               metadata={"failures": len(failures)})
+            failures.append(f"rule 'allowlisted_never_suspended': {bad.height} allowlisted account(s) suspended")
+    return failures
 
 
 def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import time
+import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -24,12 +27,13 @@ from pydantic import Field
 
 from features.account_day import SQL_DIR, connect
 from features.raw import RawWarehouse
+from features.request_ids import RequestIdIndex
 from features.store import Store
-from pipelines import describe
+from pipelines import describe, lock
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
 DB_NAME = "distill_guard.duckdb"
-KEEP_RUNS_PER_DAY = 2  # an analyst session opened before the last publish still finds its files
+KEY_FILE = "warehouse.key"
 
 
 class RawLogWarehouse(dg.ConfigurableResource):
@@ -47,6 +51,32 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
     memory_limit: str = Field(default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default).")
+    retire_after_hours: float = Field(default=24.0, description="Hours a superseded published file stays readable "
+                                      "for analyst sessions opened before the publish that replaced it.")
+    lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock.")
+
+    def setup_for_execution(self, context) -> None:
+        # The writer lock is held for the whole run (re-entrant: the CLI may hold it already).
+        lock.acquire(self.path, self.lock_wait_s)
+        try:
+            self.clean_stale_temp()
+            self.manifest()  # a lost or damaged manifest stops the run before any work
+        except Exception:
+            lock.release(self.path)
+            raise
+
+    def teardown_after_execution(self, context) -> None:
+        lock.release(self.path)
+
+    def clean_stale_temp(self) -> None:
+        """Remove temporary files a killed run left behind; only called by the lock holder, so none is live."""
+        if not lock.holds(self.path):
+            raise RuntimeError("clean_stale_temp needs the writer lock")
+        patterns = [f".{DB_NAME}.*building", "published/**/.*.tmp", "published/manifest.json.tmp", "store/**/*.tmp"]
+        for pattern in patterns:
+            for p in self.path.glob(pattern):
+                if p.is_file():
+                    p.unlink(missing_ok=True)
 
     @property
     def path(self) -> Path:
@@ -63,6 +93,29 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     def store(self) -> Store:
         return Store(self.path / "store")
 
+    def fingerprint_key(self) -> bytes:
+        """The key of published fingerprints: $DISTILL_GUARD_WAREHOUSE_KEY, else <folder>/warehouse.key (0600,
+        created on first use). The confined analyst path cannot read it (only published/ is readable)."""
+        env = os.environ.get("DISTILL_GUARD_WAREHOUSE_KEY")
+        if env:
+            return env.encode()
+        path = self.path / KEY_FILE
+        if not path.exists():
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
+        if path.stat().st_mode & 0o077:
+            raise PermissionError(f"{path} must be readable by its owner only: chmod 600 {path}")
+        return path.read_bytes().strip()
+
+    def request_ids(self) -> RequestIdIndex:
+        return RequestIdIndex(self.path / "request_ids")
+
     def compute(self) -> duckdb.DuckDBPyConnection:
         """A private in-memory DuckDB connection for feature SQL (never the analysts' file)."""
         return connect(threads=self.threads or None, memory_limit=self.memory_limit or None)
@@ -73,9 +126,39 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return self.path / "published" / "manifest.json"
 
     def manifest(self) -> dict[str, dict[str, str]]:
-        """table -> {day: file}, the currently published files."""
+        """table -> {day: file}, the currently published files; ManifestError when it is lost or damaged."""
         p = self._manifest_path()
-        return json.loads(p.read_text()) if p.exists() else {t: {} for t in PUBLISHED_TABLES}
+        repair = f"rebuild it from the published files with `distill-guard repair-manifest --warehouse {self.path}`"
+        if not p.exists():
+            if any((self.path / "published").glob("*/date=*/run=*.parquet")):
+                raise ManifestError(f"{p} is missing but published files exist; refusing to start over: {repair}")
+            return {t: {} for t in PUBLISHED_TABLES}
+        try:
+            manifest = json.loads(p.read_text())
+            _check_manifest(manifest)
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"{p} is unreadable ({type(exc).__name__}: {exc}): {repair}") from exc
+        return manifest
+
+    def repair_manifest(self) -> dict[str, dict[str, str]]:
+        """Rebuild the manifest from the immutable published files: per day, the newest run present in every table."""
+        with lock.writer_lock(self.path, self.lock_wait_s, on_first=self.clean_stale_temp):
+            runs: dict[str, dict[str, dict[str, Path]]] = {}  # day -> run -> table -> file
+            for table in PUBLISHED_TABLES:
+                for f in (self.path / "published" / table).glob("date=*/run=*.parquet"):
+                    day, run = f.parent.name.split("=", 1)[1], f.name[len("run="):-len(".parquet")]
+                    runs.setdefault(day, {}).setdefault(run, {})[table] = f
+            manifest: dict[str, dict[str, str]] = {t: {} for t in PUBLISHED_TABLES}
+            for day, by_run in sorted(runs.items()):
+                complete = [files for files in by_run.values() if len(files) == len(PUBLISHED_TABLES)]
+                if not complete:
+                    continue
+                newest = max(complete, key=lambda files: max(f.stat().st_mtime_ns for f in files.values()))
+                for table, f in newest.items():
+                    manifest[table][day] = str(f)
+            self._write_manifest(manifest)
+            self.refresh_database(manifest)
+            return manifest
 
     def published_days(self) -> list[date]:
         return sorted(date.fromisoformat(d) for d in self.manifest().get("account_scores", {}))
@@ -92,12 +175,16 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         missing = set(PUBLISHED_TABLES) - set(tables)
         if missing:
             raise ValueError(f"publish of {day} lacks tables {sorted(missing)}")
+        with lock.writer_lock(self.path, self.lock_wait_s, on_first=self.clean_stale_temp):
+            return self._publish_locked(day, run_id, tables)
+
+    def _publish_locked(self, day: date, run_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
         manifest = self.manifest()
         for table in PUBLISHED_TABLES:
             folder = self.path / "published" / table / f"date={day.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"run={run_id}.parquet"
-            tmp = folder / f".run={run_id}.parquet.tmp"
+            tmp = folder / f".run={run_id}.{uuid.uuid4().hex}.parquet.tmp"
             tables[table].write_parquet(tmp, compression="zstd")
             os.replace(tmp, target)
             manifest.setdefault(table, {})[day.isoformat()] = str(target)
@@ -109,7 +196,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     def _write_manifest(self, manifest: dict) -> None:
         p = self._manifest_path()
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".json.tmp")
+        tmp = p.parent / f".manifest.{uuid.uuid4().hex}.json.tmp"
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
         os.replace(tmp, p)
 
@@ -117,8 +204,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         """Build the analysts' DuckDB file from the manifest beside the live one, then swap it in."""
         manifest = manifest if manifest is not None else self.manifest()
         self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.path / f".{DB_NAME}.building"
-        tmp.unlink(missing_ok=True)
+        tmp = self.path / f".{DB_NAME}.{uuid.uuid4().hex}.building"
         con = duckdb.connect(str(tmp))
         try:
             relative = describe.portable(con, self.path)  # views read paths relative to the warehouse folder
@@ -141,23 +227,40 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return self.db_path
 
     def _prune(self, day: date, manifest: dict) -> None:
+        """Retire a superseded file once its successor has been live for the grace period: an analyst session
+        opened before a publish keeps its snapshot across any number of later publishes within that time."""
+        cutoff = time.time_ns() - int(self.retire_after_hours * 3600 * 1e9)
         for table in PUBLISHED_TABLES:
             folder = self.path / "published" / table / f"date={day.isoformat()}"
             runs = sorted(folder.glob("run=*.parquet"), key=lambda p: p.stat().st_mtime_ns)
             current = manifest[table][day.isoformat()]
-            old = [p for p in runs if str(p) != current]
-            for p in old[:-(KEEP_RUNS_PER_DAY - 1)] if KEEP_RUNS_PER_DAY > 1 else old:
-                p.unlink(missing_ok=True)
+            for older, newer in zip(runs, runs[1:]):
+                if str(older) != current and newer.stat().st_mtime_ns < cutoff:
+                    older.unlink(missing_ok=True)
 
     def reset(self) -> None:
         """Remove published tables, working state and models (the demo starts clean); Dagster's run history stays."""
         for child in self.path.glob("*"):
-            if child.name == "dagster_home":
+            if child.name in ("dagster_home", lock.LOCK_NAME, KEY_FILE):
                 continue
             if child.is_dir():
                 shutil.rmtree(child)
             else:
                 child.unlink()
+
+
+class ManifestError(RuntimeError):
+    """The publication manifest is missing or damaged while published files exist."""
+
+
+def _check_manifest(manifest) -> None:
+    if not isinstance(manifest, dict) or not all(
+            isinstance(days, dict) and all(isinstance(d, str) and isinstance(f, str) for d, f in days.items())
+            for days in manifest.values()):
+        raise ValueError("expected an object of table -> {day: file}")
+    for days in manifest.values():
+        for d in days:
+            date.fromisoformat(d)
 
 
 def _sql_list(files: list[str]) -> str:

@@ -16,6 +16,7 @@ import dagster as dg
 from features.raw import RawWarehouse
 from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
 from pipelines.history import REASON_TAG, TRIGGER_TAG, ReplaySettings, dependency_problems, later_days
+from pipelines.lock import writer_lock
 from pipelines.resources import EnforcementWarehouse
 
 
@@ -32,6 +33,7 @@ class Runner:
     raw_root: str
     warehouse_folder: str
     instance: dg.DagsterInstance | None = None
+    lock_wait: float = 0.0  # seconds to wait for another run's writer lock (then WarehouseBusy)
     _resources: dict = field(init=False)
 
     def __post_init__(self):
@@ -50,6 +52,12 @@ class Runner:
     def run_day(self, day: date, settings: ReplaySettings | None = None, trigger: str = "manual",
                 reason: str = "") -> dg.ExecuteInProcessResult:
         """Every daily asset for ``day``; ``settings`` name a what-if scenario, a model, or allowed gaps."""
+        with writer_lock(self.warehouse.path, self.lock_wait):
+            self.warehouse.manifest()  # ManifestError before any work when the manifest is lost or damaged
+            return self._run_day(day, settings, trigger, reason)
+
+    def _run_day(self, day: date, settings: ReplaySettings | None, trigger: str,
+                 reason: str) -> dg.ExecuteInProcessResult:
         result = dg.materialize(
             [*ASSETS, *CHECKS], selection=daily_selection, partition_key=day.isoformat(),
             instance=self.instance, resources={**self._resources, "replay": settings or ReplaySettings()},
@@ -60,6 +68,10 @@ class Runner:
         return result
 
     def train(self, as_of: date | None = None) -> dict:
+        with writer_lock(self.warehouse.path, self.lock_wait):
+            return self._train(as_of)
+
+    def _train(self, as_of: date | None = None) -> dict:
         config = {**QUIET, "ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
         result = dg.materialize(
             ASSETS, selection=dg.AssetSelection.assets("detector_model"), instance=self.instance,
@@ -82,11 +94,18 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
             err = ev.step_failure_data.error
             if err is not None and err.cls_name == "DagsterAssetCheckFailedError":
                 continue  # already reported with the check's own description above
-            msg = err.message.strip() if err else "step failed"
+            msg = _cause(err) if err else "step failed"
             if ev.step_failure_data.user_failure_data and ev.step_failure_data.user_failure_data.description:
                 msg = ev.step_failure_data.user_failure_data.description
             parts.append(f"step {ev.step_key} failed: {msg}")
     return "\n".join(parts) or "run failed"
+
+
+def _cause(err) -> str:
+    """The user's exception under Dagster's wrapper: class and message, not "Error occurred while executing op"."""
+    while err.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError") and err.cause:
+        err = err.cause
+    return f"{err.cls_name}: {err.message.strip()}" if err.cls_name not in ("Failure",) else err.message.strip()
 
 
 def local_instance(warehouse: Path) -> dg.DagsterInstance:

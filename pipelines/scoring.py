@@ -4,10 +4,11 @@
 from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 import polars as pl
 from pydantic import Field
 
-from features import objectstore
+from features import contract, objectstore
 from models import training
 from models.policy import active_allowlist, apply_policy
 from models.scoring import score_day
@@ -34,6 +35,7 @@ class TrainConfig(dg.Config):
                                          "keeps the current model.")])
 def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     store = warehouse.store()
+    check_training_inputs(raw)
     featured = store.days("account_features")
     if not featured:
         raise dg.Failure("no account features stored yet; run some days before training")
@@ -67,6 +69,17 @@ def detector_model(context: dg.AssetExecutionContext, config: TrainConfig, raw: 
     }, check_results=[dg.AssetCheckResult(
         check_name="promotion_gate", passed=verdict.passed, severity=dg.AssetCheckSeverity.ERROR,
         description="promoted to current" if verdict.passed else kept, metadata=dict(verdict.figures))])
+
+
+def check_training_inputs(raw: RawLogWarehouse) -> None:
+    """Labels and allowlist pass the same contract gates as in daily runs before training reads them."""
+    wh = raw.warehouse()
+    with duckdb.connect() as con:
+        violations = contract.check_labels(con, wh.files("labels"))
+        violations += contract.check_allowlist(con, wh.files("allowlist"))
+    if violations:
+        raise dg.Failure(description=f"training inputs break the contract: {contract.ContractError(violations)}",
+                         allow_retries=False)
 
 
 @dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, "

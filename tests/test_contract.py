@@ -73,3 +73,19 @@ def test_missing_success_marker_means_not_ready(raw_copy):
     assert not wh.is_ready("requests", DAY)
     with pytest.raises(PartitionNotReady, match="_SUCCESS"):
         wh.ready_files("requests", DAY)
+
+
+@pytest.mark.parametrize("table,column,value,rule", [
+    ("requests", "country", "de", "iso_alpha2_upper"),
+    ("requests", "country", "DEU", "iso_alpha2_upper"),
+    ("requests", "ip", "not-an-ip", "ip_text"),
+    ("accounts", "country", "fr", "iso_alpha2_upper"),
+])
+def test_format_rules_hold_on_every_row_not_a_sample(raw_copy, table, column, value, rule):
+    files = sorted((raw_copy / table / f"date={DAY}").glob("*.parquet"))
+    path = files[-1]
+    rewrite(path, lambda df: df.with_columns(pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(pl.lit(value))
+                                             .otherwise(pl.col(column)).alias(column)))
+    found = violations(raw_copy, table)
+    assert [(v.column, v.rule, v.detail) for v in found] == [(column, rule, "1 row(s) break it")]
+    assert found[0].file.endswith(path.name)

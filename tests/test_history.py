@@ -19,6 +19,7 @@ from pipelines import cli, definitions, model_registry
 from pipelines.history import read_log
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.runner import DayFailed, Runner
+from pipelines.describe import open_warehouse
 
 LAST, BEFORE = date(2026, 3, 17), date(2026, 3, 16)
 NEXT = date(2026, 3, 18)
@@ -42,7 +43,7 @@ def hist(published_sample, sample_raw, tmp_path_factory):
 
 
 def sql(wh: Path, query: str, params=None) -> pl.DataFrame:
-    con = duckdb.connect(str(wh / "distill_guard.duckdb"), read_only=True)
+    con = open_warehouse(str(wh / "distill_guard.duckdb"))
     try:
         return con.sql(query, params=params).pl()
     finally:

@@ -71,6 +71,7 @@ def test_backfill_over_a_range_matches_day_by_day(raw_copy, tmp_path, monkeypatc
     from pipelines import cli
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DISTILL_GUARD_WAREHOUSE_KEY", "one key for both warehouses")  # same fingerprints
     assert cli.main(["run", "--start", str(D1), "--end", str(D3), "--raw", str(raw_copy), "--warehouse", str(tmp_path / "a")]) == 0
     day_by_day = runner(raw_copy, tmp_path, "b")
     for d in (D1, D2, D3):

@@ -56,8 +56,9 @@ hour_counts as (
     group by account_id, hour(ts)
 ),
 
+-- float sums over sorted lists: the same bits whatever order parallel aggregation meets the rows in
 hour_entropy as (
-    select account_id, -sum(p * log2(p)) as acct_hour_entropy_1d
+    select account_id, -list_sum(list_sort(list(p * log2(p)))) as acct_hour_entropy_1d
     from (select account_id, n / sum(n) over (partition by account_id) as p from hour_counts) as shares
     group by account_id
 ),
@@ -68,10 +69,16 @@ bursts as (
     group by account_id
 ),
 
+-- exact integer moments of microsecond gaps (hugeint sums), one float division at the end
 gaps as (
-    select account_id, stddev_pop(gap) / nullif(avg(gap), 0) as acct_interarrival_cv_1d
+    select
+        account_id,
+        sqrt(greatest(count(*) * sum(gap::hugeint * gap) - sum(gap::hugeint) * sum(gap::hugeint), 0)::double)
+        / nullif(sum(gap::hugeint), 0)::double as acct_interarrival_cv_1d
     from (
-        select account_id, epoch(ts) - lag(epoch(ts)) over (partition by account_id order by ts, request_id) as gap
+        select
+            account_id,
+            epoch_us(ts) - lag(epoch_us(ts)) over (partition by account_id order by ts, request_id) as gap
         from req
     ) as g
     where gap is not null
@@ -88,7 +95,7 @@ template_stats as (
     select
         account_id,
         max(p) as acct_top_template_share_1d,
-        -sum(p * log2(p)) as acct_template_entropy_1d,
+        -list_sum(list_sort(list(p * log2(p)))) as acct_template_entropy_1d,
         count(*) as acct_distinct_templates_1d
     from (select account_id, n / sum(n) over (partition by account_id) as p from template_counts) as t
     group by account_id

@@ -39,8 +39,9 @@ volume_window as (
         sum(acct_req_count_1d)::bigint as acct_req_count_7d,
         count(*)::bigint as acct_active_days_7d,
         sum(acct_output_tokens_1d)::bigint as acct_output_tokens_7d,
-        sum(acct_cot_rate_1d * acct_req_count_1d) / sum(acct_req_count_1d) as acct_cot_rate_7d,
-        sum(acct_thinking_share_1d * acct_req_count_1d) / sum(acct_req_count_1d) as acct_thinking_share_7d,
+        list_sum(list_sort(list(acct_cot_rate_1d * acct_req_count_1d))) / sum(acct_req_count_1d) as acct_cot_rate_7d,
+        list_sum(list_sort(list(acct_thinking_share_1d * acct_req_count_1d))) / sum(acct_req_count_1d)
+            as acct_thinking_share_7d,
         max(acct_req_count_1d) as acct_peak_req_count_7d,
         (array_agg(date order by acct_req_count_1d desc, date desc))[1] as peak_date,
         max(acct_age_days) filter (where date = $day::date) as age_today
