@@ -4,7 +4,6 @@ import hashlib
 from datetime import date
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from features.account_day import account_day, account_window, connect, derive_day

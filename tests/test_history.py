@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal

@@ -6,7 +6,6 @@ import sys
 from datetime import date, timedelta
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
