@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from features import reference
 from features.derivations import derive_requests
@@ -41,11 +42,27 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
     return con
 
 
-def derive_day(request_files: list[str], out_path: Path) -> Path:
-    """Stream the day's requests through the derivations into one Parquet file (bounded memory)."""
+# Rows per derivation batch: memory stays flat however large the day, and each batch has enough repeated
+# prompts for the per-distinct-text work to pay off.
+DERIVE_BATCH_ROWS = 250_000
+
+
+def derive_day(request_files: list[str], out_path: Path, batch_rows: int = DERIVE_BATCH_ROWS) -> Path:
+    """Stream the day's requests through the derivations, batch by batch, into one Parquet file."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".tmp")
-    derive_requests(pl.scan_parquet(request_files, hive_partitioning=False)).sink_parquet(tmp, compression="zstd")
+    batches = pl.scan_parquet(request_files, hive_partitioning=False).collect_batches(chunk_size=batch_rows)
+    writer = None
+    try:
+        for batch in batches:
+            table = derive_requests(batch.lazy()).collect().to_arrow()
+            writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no rows: still one file with the derived schema
+        derive_requests(pl.scan_parquet(request_files, hive_partitioning=False)).sink_parquet(tmp, compression="zstd")
     tmp.replace(out_path)
     return out_path
 
