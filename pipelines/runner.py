@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
+from pipelines.definitions import build_definitions
 from features.raw import RawWarehouse
 from pipelines.resources import EnforcementWarehouse
 
@@ -33,9 +33,12 @@ class Runner:
     warehouse_folder: str
     instance: dg.DagsterInstance | None = None
     _resources: dict = field(init=False)
+    _defs: dg.Definitions = field(init=False)
 
     def __post_init__(self):
-        self._resources = resources(self.raw_root, self.warehouse_folder)
+        # The real jobs of the code location, so runs show in the UI as `nightly` and `retrain`.
+        self._defs = build_definitions(self.raw_root, self.warehouse_folder)
+        self._resources = self._defs.resources
         if self.instance is None:
             self.instance = local_instance(Path(self.warehouse_folder))
 
@@ -48,9 +51,8 @@ class Runner:
         return self._resources["raw"].warehouse()
 
     def run_day(self, day: date) -> dg.ExecuteInProcessResult:
-        result = dg.materialize(
-            [*ASSETS, *CHECKS], selection=daily_selection, partition_key=day.isoformat(),
-            instance=self.instance, resources=self._resources, raise_on_error=False,
+        result = self._defs.resolve_job_def("nightly").execute_in_process(
+            partition_key=day.isoformat(), instance=self.instance, raise_on_error=False,
             tags={"distill_guard/trigger": "cli"}, run_config=QUIET,
         )
         if not result.success:
@@ -59,9 +61,8 @@ class Runner:
 
     def train(self, as_of: date | None = None) -> dict:
         config = {**QUIET, "ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
-        result = dg.materialize(
-            ASSETS, selection=dg.AssetSelection.assets("detector_model"), instance=self.instance,
-            resources=self._resources, run_config=config, raise_on_error=False,
+        result = self._defs.resolve_job_def("retrain").execute_in_process(
+            instance=self.instance, run_config=config, raise_on_error=False,
         )
         if not result.success:
             raise DayFailed(f"training as of {as_of}: {failure_message(result)}")
