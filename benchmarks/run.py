@@ -28,7 +28,7 @@ OVERHEAD_SIZE = 2e4  # a day this small is nearly all fixed cost
 
 
 def stage(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.stage", *args], capture_output=True, text=True, cwd=REPO)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.stage", *args], capture_output=True, text=True, cwd=REPO, check=False)
     if out.returncode != 0:
         raise SystemExit(f"benchmarks.stage {' '.join(args)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -80,8 +80,8 @@ def render(rows: list[dict], overhead: dict, args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
     cmd = f"python -m benchmarks.run --sizes {args.sizes}" + (f" --corpus {args.corpus}" if args.corpus else "")
     lines = ["# Benchmark results", "", f"Machine: {cpu}. Command: `{cmd}` (text profile: {profile}).", "",
-             "| requests | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
-             "`distill-guard run` s | run / floor | run peak MB | fixed s (run - steps) |",
+             ("| requests | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
+              "`distill-guard run` s | run / floor | run peak MB | fixed s (run - steps) |"),
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s, fl, run = r["sim"], r["floor"], r["run"]
@@ -92,16 +92,16 @@ def render(rows: list[dict], overhead: dict, args, profile: str) -> str:
             f"{fl['seconds']:.2f} | {run['feature_seconds']:.1f} | {s['requests'] / run['feature_seconds']:,.0f} | "
             f"{run['seconds']:.1f} | {run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |")
     o = overhead["run"]
-    lines += ["", f"Fixed per-day cost: `distill-guard run` on a day of {overhead['sim']['requests']:,} requests takes "
-                  f"{o['seconds']:.1f} s end to end (process start and imports included), of which steps "
-                  f"{sum(o['steps'].values()):.1f} s; job `{o['job']}`."]
+    lines += ["", (f"Fixed per-day cost: `distill-guard run` on a day of {overhead['sim']['requests']:,} requests takes "
+                   f"{o['seconds']:.1f} s end to end (process start and imports included), of which steps "
+                   f"{sum(o['steps'].values()):.1f} s; job `{o['job']}`.")]
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         n = b["sim"]["requests"] / a["sim"]["requests"]
         feat = (b["run"]["feature_seconds"] / a["run"]["feature_seconds"]) / n
         total = (b["run"]["seconds"] / a["run"]["seconds"]) / n
-        lines += ["", f"Cost growth per request from {a['sim']['requests']:,} to {b['sim']['requests']:,}: feature stage "
-                      f"{feat:.2f}x, whole run {total:.2f}x (1.00 = linear)."]
+        lines += ["", (f"Cost growth per request from {a['sim']['requests']:,} to {b['sim']['requests']:,}: feature stage "
+                       f"{feat:.2f}x, whole run {total:.2f}x (1.00 = linear).")]
     for r in rows:
         lines += ["", f"### Steps at {r['sim']['requests']:,} requests (seconds, from Dagster step events)", "",
                   "| step | seconds |", "|---|---|"]

@@ -14,10 +14,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipelines.definitions import build_definitions
 from features.raw import RawWarehouse
+from pipelines.definitions import build_definitions
 from pipelines.resources import EnforcementWarehouse
-
 
 # Step logs go to the Dagster instance (the UI shows them); failures reach the console through DayFailed.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
