@@ -39,11 +39,12 @@ class Normaliser(_Strict):
 
 class Marker(_Strict):
     why: str
-    phrasings: list[str]
+    phrasings: list[str]  # English
+    languages: dict[str, list[str]] = {}  # the same intent phrased in other languages, by ISO 639-1 code
 
     @property
     def pattern(self) -> str:
-        return "|".join(self.phrasings)
+        return "|".join([*self.phrasings, *(p for phrasings in self.languages.values() for p in phrasings)])
 
 
 class MarkerSpec(_Strict):

@@ -33,9 +33,9 @@ FROZEN = {
     "features_1d/2026-03-10": "28f2394ee7490349aa762875347225ce9adde8ed6efe39868a5ccdbaf469bfa1",
     "templates/2026-03-10": "a2f5f73c62333d84ba20afd1aebfb408f26f4624fa2415f2e85b36fd44655c04",
     "sync/2026-03-10": "02f641018b686109b4027c8b9a038c07cad38b7b1a3395186cdb16b3581cf923",
-    "derived/corpus": "bd602ef5fb59f9005def1d21f4eaabb94a6c13b56197695f73a7cea860e5fce1",
-    "features_1d/corpus": "430efd3d3eabf26f7d5bd6d7c07b1a8f5ccfc3edbed0f05815469c48da86770e",
-    "templates/corpus": "e0f8506e0b3cc7a810508b6e4b3c9f336fbbf6ce6344565f5f1944c5a3081526",
+    "derived/corpus": "1c09ee315ecae1373dfa2731a49e5ed78759655fd83116bd4e2878fabc567ec3",
+    "features_1d/corpus": "644fba33dfdb6310984044c6c71bdaca169ee41962d50addbd06ac4d619aae39",
+    "templates/corpus": "68274c58146e4b9de2c282310b7755de11755a8334d43b6876019b0bef250072",
 }
 
 
