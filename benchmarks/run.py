@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# Requests per simulated day per unit of scale (measured: 928,506 at scale 6.244 with seed 1 on 2026-03-10;
+# Requests per simulated day per unit of scale (measured: 913,925 at scale 5.707 with seed 1 on 2026-03-10;
 # volume is linear in scale).
-REQUESTS_PER_SCALE = 148_700
+REQUESTS_PER_SCALE = 160_150
 OVERHEAD_SIZE = 2e4  # a day this small is nearly all fixed cost
 
 

@@ -44,7 +44,19 @@ class Marker(_Strict):
 
     @property
     def pattern(self) -> str:
-        return "|".join([*self.phrasings, *(p for phrasings in self.languages.values() for p in phrasings)])
+        return "|".join(self.patterns)
+
+    @property
+    def patterns(self) -> list[str]:
+        """English and other-language phrasings as two regexes: one alternation over every script blows up the
+        regex engine's lazy DFA (measured 0.44 s against 0.19 s per 120k prompts for all markers)."""
+        other = [p for phrasings in self.languages.values() for p in phrasings]
+        return ["|".join(self.phrasings), *(["|".join(other)] if other else [])]
+
+
+def marker(lower: pl.Expr, m: Marker) -> pl.Expr:
+    """Whether any phrasing of ``m`` matches (null for null text)."""
+    return pl.any_horizontal([lower.str.contains(p) for p in m.patterns])
 
 
 class MarkerSpec(_Strict):
@@ -87,7 +99,8 @@ def normalise(text: pl.Expr) -> pl.Expr:
     out = text
     for n in SPEC.normalisers:
         out = out.str.replace_all(n.pattern, n.replace)
-    return out.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    # Collapses whitespace runs like `\s+` -> " ", without rewriting the single spaces between words.
+    return out.str.to_lowercase().str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
 
 
 def template_key(normalised: pl.Expr) -> pl.Expr:
@@ -145,7 +158,7 @@ def prompt_features(prompts: pl.LazyFrame) -> pl.LazyFrame:
             prefix_id=pl.col("_norm").str.head(TEMPLATE_HEAD_CHARS).pipe(_hash),
             neardup_sig=near_dup_signature(pl.col("_text"), lower=pl.col("_lower")),
             capability=capability(pl.col("_norm")),
-            **{f"m_{name}": pl.col("_lower").str.contains(m.pattern) for name, m in SPEC.markers.items()},
+            **{f"m_{name}": marker(pl.col("_lower"), m) for name, m in SPEC.markers.items()},
             prompt_chars=pl.col("prompt").str.len_chars().cast(pl.Int32),
         )
     )
