@@ -98,12 +98,12 @@ def test_derivations_match_reference_on_corpus_text(corpora):
     check_digest("derived/corpus", new)
 
 
-def _account_outputs(raw: Path, day: date, requests: pl.DataFrame, tmp: Path) -> dict[str, pl.DataFrame]:
+def _account_outputs(raw: Path, day: date, requests: pl.DataFrame, tmp: Path, **kw) -> dict[str, pl.DataFrame]:
     wh = RawWarehouse(str(raw))
     derived = tmp / "derived.parquet"
     derive_requests(requests.lazy()).sink_parquet(derived)
     with connect() as con:
-        return account_day(con, derived, wh.ready_files("accounts", day), day)
+        return account_day(con, derived, wh.ready_files("accounts", day), day, **kw)
 
 
 def test_account_day_features_frozen_on_sample_day(sample_raw, tmp_path):
@@ -111,6 +111,16 @@ def test_account_day_features_frozen_on_sample_day(sample_raw, tmp_path):
     out = _account_outputs(sample_raw, CORPUS_DAY, pl.read_parquet(files, hive_partitioning=False), tmp_path)
     for kind in ("features_1d", "templates", "sync"):
         check_digest(f"{kind}/{CORPUS_DAY}", out[kind])
+
+
+def test_account_hash_buckets_give_the_same_features(sample_raw, tmp_path):
+    """Large days run the per-account SQL in account-hash buckets; organisation totals still span them all."""
+    files = RawWarehouse(str(sample_raw)).files("requests", CORPUS_DAY)
+    requests = pl.read_parquet(files, hive_partitioning=False)
+    out = _account_outputs(sample_raw, CORPUS_DAY, requests, tmp_path, bucket_rows=requests.height // 5)
+    check_digest(f"features_1d/{CORPUS_DAY}", out["features_1d"])
+    multi_account_orgs = out["features_1d"].filter(pl.col("org_active_accounts_1d") > 1)
+    assert multi_account_orgs.height > 0
 
 
 def test_account_day_features_frozen_on_corpus_text(sample_raw, corpora, tmp_path):
