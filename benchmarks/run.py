@@ -62,6 +62,9 @@ def main() -> None:
     p.add_argument("--workdir", default="", help="scratch folder (default: a temporary one)")
     args = p.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="dg-bench-"))
+    if args.corpus and not (Path(args.corpus) / "README.md").exists():
+        raise SystemExit(f"--corpus {args.corpus}: no corpora there (pass --corpus '' for simulator text only)")
+    args.corpus = str(Path(args.corpus).resolve()) if args.corpus else ""
     profile = args.text_profile if args.corpus else "simulator"
     overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile)
     print(json.dumps(overhead), flush=True)
