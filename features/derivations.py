@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 MARKERS_FILE = Path(__file__).with_name("markers.yaml")
 
@@ -54,11 +54,6 @@ class Marker(_Strict):
         return ["|".join(self.phrasings), *(["|".join(other)] if other else [])]
 
 
-def marker(lower: pl.Expr, m: Marker) -> pl.Expr:
-    """Whether any phrasing of ``m`` matches (null for null text)."""
-    return pl.any_horizontal([lower.str.contains(p) for p in m.patterns])
-
-
 class MarkerSpec(_Strict):
     limits: Limits
     normalisers: list[Normaliser]
@@ -70,9 +65,13 @@ class MarkerSpec(_Strict):
 
 @lru_cache(maxsize=4)
 def load_markers(path: Path = MARKERS_FILE) -> MarkerSpec:
-    """The typed contents of ``markers.yaml`` (validated: unknown or missing keys are errors)."""
+    """The typed contents of ``markers.yaml`` (validated: unknown or missing keys are errors naming the file)."""
     with open(path) as fh:
-        return MarkerSpec.model_validate(yaml.safe_load(fh))
+        data = yaml.safe_load(fh)
+    try:
+        return MarkerSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
 
 
 SPEC = load_markers()
@@ -139,6 +138,11 @@ def capability(normalised: pl.Expr) -> pl.Expr:
     for cap in reversed(CAPABILITIES[:-1]):
         expr = pl.when(normalised.str.contains("|".join(SPEC.capabilities[cap]))).then(pl.lit(cap)).otherwise(expr)
     return expr
+
+
+def marker(lower: pl.Expr, m: Marker) -> pl.Expr:
+    """Whether any phrasing of ``m`` matches (null for null text)."""
+    return pl.any_horizontal([lower.str.contains(p) for p in m.patterns])
 
 
 def _cut(prompt: pl.Expr) -> pl.Expr:

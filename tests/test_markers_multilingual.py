@@ -9,7 +9,13 @@ import json
 import polars as pl
 import pytest
 
-from features.derivations import MARKERS, SPEC, derive_requests
+from features.derivations import (
+    MARKERS,
+    MARKERS_FILE,
+    SPEC,
+    derive_requests,
+    load_markers,
+)
 
 LANGS = ["zh", "ru", "es", "ja", "fr", "de", "ko", "pt"]
 
@@ -81,3 +87,10 @@ def test_markers_are_rare_on_multilingual_user_prompts(corpora, name):
     for row in rates.iter_rows(named=True):
         for m in MARKERS:
             assert row[f"m_{m}"] < 0.03, (name, row["lang"], m, row[f"m_{m}"])
+
+
+def test_marker_file_errors_name_the_file_and_key(tmp_path):
+    bad = tmp_path / "markers.yaml"
+    bad.write_text(MARKERS_FILE.read_text().replace("    why: Attempts to extract", "    wy: Attempts to extract"))
+    with pytest.raises(ValueError, match=r"markers\.yaml.*(wy|why)"):
+        load_markers(bad)
