@@ -86,6 +86,6 @@ def apply(request_dir: Path, corpus: Path, seed: int = 5) -> dict:
     lengths = pl.scan_parquet(str(Path(request_dir) / "part-*.parquet")).select(
         median=pl.col("prompt").str.len_chars().median(), p90=pl.col("prompt").str.len_chars().quantile(0.9),
         mean=pl.col("prompt").str.len_chars().mean(), system_share=pl.col("system_prompt").is_not_null().mean(),
-        prompt_mb=pl.col("prompt").str.len_bytes().sum() / 1e6,
+        prompt_mb=pl.col("prompt").str.len_bytes().cast(pl.Int64).sum() / 1e6,
     ).collect().row(0, named=True)
     return {k: round(float(v), 3) for k, v in lengths.items()}
