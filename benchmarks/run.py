@@ -1,10 +1,13 @@
-"""Rerunnable benchmark: simulator, feature stage (vs a plain DuckDB scan), and the Dagster day run.
+"""Rerunnable benchmark: simulated days with API-like prompt text, each run through `distill-guard run`.
 
-    python -m benchmarks.run                 # 1M and 10M requests in one day (several minutes)
-    python -m benchmarks.run --sizes 1e5,1e6 # quicker
+    python -m benchmarks.run                          # 1M and 10M requests a day (many minutes on 2 cores)
+    python -m benchmarks.run --sizes 1e6 --no-write   # quicker, prints only
 
-Each measurement runs in its own process; figures go to stdout and to benchmarks/results.md.
-Nothing here asserts: tests assert behaviour, this measures.
+With the public corpora present (``../shared/corpora`` or DISTILL_GUARD_CORPORA) the simulator draws real text
+and the day is reshaped to API-like prompt lengths (benchmarks/text_profile.py); the bundled sample is never
+touched. Per size it measures: simulation, a DuckDB scan of the same request columns (the floor), and the day
+through the real `nightly` job in a fresh process, with step times from Dagster's step events. Each
+measurement runs in its own process. Nothing here asserts: tests assert behaviour, this measures.
 """
 
 import argparse
@@ -17,72 +20,95 @@ import sys
 import tempfile
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 # Requests per simulated day per unit of scale (measured: 913,925 at scale 5.707 with seed 1 on 2026-03-10;
 # volume is linear in scale).
 REQUESTS_PER_SCALE = 160_150
+OVERHEAD_SIZE = 2e4  # a day this small is nearly all fixed cost
 
 
 def stage(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.stage", *args], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.stage", *args], capture_output=True, text=True, cwd=REPO, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmarks.stage {' '.join(args)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def default_corpus() -> str:
+    path = Path(os.environ.get("DISTILL_GUARD_CORPORA") or REPO.parent / "shared" / "corpora")
+    return str(path) if (path / "README.md").exists() else ""
+
+
+def measure(size: float, work: Path, corpus: str, profile: str) -> dict:
+    raw, wh = work / f"raw-{int(size)}", work / f"wh-{int(size)}"
+    shutil.rmtree(raw, ignore_errors=True)
+    shutil.rmtree(wh, ignore_errors=True)
+    extra = ["--corpus", corpus, "--text-profile", profile] if corpus else []
+    sim = stage("simulate", "--raw", str(raw), "--scale", f"{size / REQUESTS_PER_SCALE:.4f}", *extra)
+    floor = stage("scan_floor", "--raw", str(raw))
+    run = stage("cli_run", "--raw", str(raw), "--work", str(wh))
+    shutil.rmtree(wh, ignore_errors=True)
+    shutil.rmtree(raw, ignore_errors=True)
+    return {"target": size, "sim": sim, "floor": floor, "run": run}
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", default="1e6,1e7", help="target requests per day, comma separated")
-    p.add_argument("--pipeline-size", type=float, default=1e6, help="day size for the Dagster run and overhead comparison")
+    p.add_argument("--corpus", default=default_corpus(), help="public corpora folder ('' for simulator text only)")
+    p.add_argument("--text-profile", choices=["api", "simulator"], default="api")
     p.add_argument("--out", default=str(Path(__file__).with_name("results.md")))
+    p.add_argument("--no-write", action="store_true")
     p.add_argument("--workdir", default="", help="scratch folder (default: a temporary one)")
     args = p.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="dg-bench-"))
-    rows, pipeline_rows = [], {}
+    if args.corpus and not (Path(args.corpus) / "README.md").exists():
+        raise SystemExit(f"--corpus {args.corpus}: no corpora there (pass --corpus '' for simulator text only)")
+    args.corpus = str(Path(args.corpus).resolve()) if args.corpus else ""
+    profile = args.text_profile if args.corpus else "simulator"
+    overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile)
+    print(json.dumps(overhead), flush=True)
+    rows = []
     for size in [float(s) for s in args.sizes.split(",")]:
-        scale = size / REQUESTS_PER_SCALE
-        raw = work / f"raw-{int(size)}"
-        shutil.rmtree(raw, ignore_errors=True)
-        sim = stage("simulate", "--raw", str(raw), "--scale", f"{scale:.4f}")
-        floor = stage("scan_floor", "--raw", str(raw))
-        feat = stage("features", "--raw", str(raw), "--work", str(work / f"store-{int(size)}"))
-        rows.append({"target": size, "sim": sim, "floor": floor, "features": feat})
+        rows.append(measure(size, work, args.corpus, profile))
         print(json.dumps(rows[-1]), flush=True)
-        if size == args.pipeline_size:
-            pipe = stage("pipeline", "--raw", str(raw), "--work", str(work / f"wh-dagster-{int(size)}"))
-            direct = stage("direct", "--raw", str(raw), "--work", str(work / f"wh-direct-{int(size)}"))
-            pipeline_rows = {"requests": sim["requests"], "dagster": pipe, "direct": direct}
-            print(json.dumps(pipeline_rows), flush=True)
-        shutil.rmtree(work / f"store-{int(size)}", ignore_errors=True)
-    Path(args.out).write_text(render(rows, pipeline_rows))
-    print(f"wrote {args.out}")
+    text = render(rows, overhead, args, profile)
+    print(text)
+    if not args.no_write:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
 
 
-def render(rows: list[dict], pipe: dict) -> str:
-    cpu = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
-    lines = ["# Benchmark results", "", f"Machine: {cpu}. Regenerate with `make benchmark` (python -m benchmarks.run).", "",
-             "## Simulator and feature stage (one day)", "",
-             "| requests | simulate s | simulate req/s | simulate peak MB | feature stage s | feature req/s | feature peak MB | DuckDB scan floor s | ratio to floor | derive s | account-day SQL s | coordination s | window+join s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+def render(rows: list[dict], overhead: dict, args, profile: str) -> str:
+    cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
+    cmd = f"python -m benchmarks.run --sizes {args.sizes}" + (f" --corpus {args.corpus}" if args.corpus else "")
+    lines = ["# Benchmark results", "", f"Machine: {cpu}. Command: `{cmd}` (text profile: {profile}).", "",
+             ("| requests | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
+              "`distill-guard run` s | run / floor | run peak MB | fixed s (run - steps) |"),
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        s, f, fl = r["sim"], r["features"], r["floor"]
-        st = f["steps"]
+        s, fl, run = r["sim"], r["floor"], r["run"]
+        t = s.get("text", {})
+        fixed = run["seconds"] - sum(run["steps"].values())
         lines.append(
-            f"| {s['requests']:,} | {s['seconds']:.1f} | {s['requests'] / s['seconds']:,.0f} | {s['peak_rss_mb']:,.0f} | "
-            f"{f['seconds']:.1f} | {f['requests'] / f['seconds']:,.0f} | {f['peak_rss_mb']:,.0f} | {fl['seconds']:.2f} | "
-            f"{f['seconds'] / fl['seconds']:.0f}x | {st['derive (Polars)']:.1f} | {st['account-day SQL (DuckDB)']:.1f} | "
-            f"{st['coordination']:.1f} | {st['7-day window + join']:.1f} |")
+            f"| {s['requests']:,} | {t.get('prompt_mb', 0):,.0f} | {t.get('median', 0):.0f} / {t.get('p90', 0):.0f} | "
+            f"{fl['seconds']:.2f} | {run['feature_seconds']:.1f} | {s['requests'] / run['feature_seconds']:,.0f} | "
+            f"{run['seconds']:.1f} | {run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |")
+    o = overhead["run"]
+    lines += ["", (f"Fixed per-day cost: `distill-guard run` on a day of {overhead['sim']['requests']:,} requests takes "
+                   f"{o['seconds']:.1f} s end to end (process start and imports included), of which steps "
+                   f"{sum(o['steps'].values()):.1f} s; job `{o['job']}`.")]
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
-        growth = (b["features"]["seconds"] / a["features"]["seconds"]) / (b["features"]["requests"] / a["features"]["requests"])
-        lines += ["", f"Cost growth: feature-stage time per request at {b['features']['requests']:,} is {growth:.2f}x that at "
-                      f"{a['features']['requests']:,} (1.00 = linear)."]
-    if pipe:
-        d, x = pipe["dagster"], pipe["direct"]
-        lines += ["", f"## `distill-guard run` for one day of {pipe['requests']:,} requests", "",
-                  f"Through Dagster (in-process materialisation, checks included): {d['seconds']:.1f} s, peak {d['peak_rss_mb']:,.0f} MB. "
-                  f"The same work through the libraries directly (contract checks, features, cold-start scoring, policy, publication; "
-                  f"no GX suites): {x['seconds']:.1f} s, peak {x['peak_rss_mb']:,.0f} MB. "
-                  f"Dagster and GX overhead: {d['seconds'] - x['seconds']:.1f} s.", "",
+        n = b["sim"]["requests"] / a["sim"]["requests"]
+        feat = (b["run"]["feature_seconds"] / a["run"]["feature_seconds"]) / n
+        total = (b["run"]["seconds"] / a["run"]["seconds"]) / n
+        lines += ["", (f"Cost growth per request from {a['sim']['requests']:,} to {b['sim']['requests']:,}: feature stage "
+                       f"{feat:.2f}x, whole run {total:.2f}x (1.00 = linear).")]
+    for r in rows:
+        lines += ["", f"### Steps at {r['sim']['requests']:,} requests (seconds, from Dagster step events)", "",
                   "| step | seconds |", "|---|---|"]
-        lines += [f"| {k} | {v:.2f} |" for k, v in sorted(d["steps"].items(), key=lambda kv: -kv[1])]
+        lines += [f"| {k} | {v:.2f} |" for k, v in sorted(r["run"]["steps"].items(), key=lambda kv: -kv[1])]
     return "\n".join(lines) + "\n"
 
 

@@ -1,17 +1,24 @@
 """One benchmark measurement in its own process, so peak memory (ru_maxrss) belongs to that stage alone.
 
 Prints one JSON line: {"stage": ..., "seconds": ..., "peak_rss_mb": ..., ...}.
+The day itself runs through `distill-guard run` (the real `nightly` job); step times come from the Dagster
+instance's step events of that run, so there is no second implementation of any step here.
 """
 
 import argparse
 import json
+import os
 import resource
+import subprocess
+import sys
 import time
 import warnings
 from datetime import date
 from pathlib import Path
 
 warnings.filterwarnings("ignore")
+
+FEATURE_STEPS = ["request_derivations", "account_day_features", "coordination_clusters", "account_features"]
 
 
 def peak_mb() -> float:
@@ -22,12 +29,20 @@ def simulate(args) -> dict:
     from simulator.generate import simulate as run
 
     t = time.perf_counter()
-    s = run(Path(args.raw), date.fromisoformat(args.day), 1, args.scale, args.seed, progress=False)
-    return {"requests": s["requests"], "seconds": time.perf_counter() - t}
+    s = run(Path(args.raw), date.fromisoformat(args.day), 1, args.scale, args.seed,
+            Path(args.corpus) if args.corpus else None, progress=False)
+    out = {"requests": s["requests"], "seconds": time.perf_counter() - t}
+    if args.text_profile == "api":
+        from benchmarks.text_profile import apply
+
+        t = time.perf_counter()
+        out["text"] = apply(Path(args.raw) / "requests" / f"date={args.day}", Path(args.corpus))
+        out["profile_seconds"] = time.perf_counter() - t
+    return out
 
 
 def scan_floor(args) -> dict:
-    """A plain DuckDB scan of the request columns the feature stage reads: the floor for its cost."""
+    """A plain DuckDB scan of the request columns the stage reads: the floor for its cost."""
     import duckdb
 
     from features.raw import RawWarehouse
@@ -37,103 +52,45 @@ def scan_floor(args) -> dict:
     con = duckdb.connect()
     n = con.execute(
         "select count(*), sum(length(prompt)), sum(length(system_prompt)), count(distinct account_id), sum(input_tokens), "
-        "sum(output_tokens), max(ts), count(distinct ip), count(distinct api_key_id), sum(status) "
-        "from read_parquet($f)", {"f": files}).fetchone()[0]
+        "sum(output_tokens), max(ts), count(distinct ip), count(distinct user_agent), count(distinct api_key_id), "
+        "sum(status) from read_parquet($f)", {"f": files}).fetchone()[0]
     return {"requests": n, "seconds": time.perf_counter() - t}
 
 
-def features(args) -> dict:
-    """The whole feature stage, step by step, through the library calls the assets make."""
-    from features import daily
-    from features.account_day import connect
-    from features.raw import RawWarehouse
-    from features.store import Store
-
-    raw, store, day = RawWarehouse(args.raw), Store(Path(args.work)), date.fromisoformat(args.day)
-    steps = {}
-    t0 = time.perf_counter()
-    daily.derive(raw, store, day)
-    steps["derive (Polars)"] = time.perf_counter() - t0
-    t = time.perf_counter()
-    with connect(memory_limit=args.memory_limit or None) as con:
-        f1 = daily.account_features_1d(con, raw, store, day)
-        steps["account-day SQL (DuckDB)"] = time.perf_counter() - t
-        t = time.perf_counter()
-        coord = daily.coordination(raw, store, day, None)
-        steps["coordination"] = time.perf_counter() - t
-        t = time.perf_counter()
-        feats = daily.account_features(con, store, day, coord.context)
-        steps["7-day window + join"] = time.perf_counter() - t
-    import polars as pl
-
-    n = pl.scan_parquet(store.path("derived", day)).select(pl.len()).collect().item()
-    return {"requests": n, "accounts": feats.height, "clusters": coord.clusters.height, "seconds": time.perf_counter() - t0,
-            "steps": steps, "accounts_1d": f1.height}
-
-
-def pipeline(args) -> dict:
-    """`distill-guard run` for the day through Dagster (in process), with per-step wall times."""
+def cli_run(args) -> dict:
+    """`distill-guard run` for the day in a fresh process (start and imports included), then its step times."""
     import dagster as dg
 
-    from pipelines.runner import Runner
-
-    instance = dg.DagsterInstance.ephemeral()
-    runner = Runner(args.raw, args.work, instance=instance)
+    home = Path(args.work) / "dagster_home"
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    exe = Path(sys.executable).with_name("distill-guard")
+    cmd = [str(exe), "run", "--start", args.day, "--raw", args.raw, "--warehouse", args.work]
     t = time.perf_counter()
-    result = runner.run_day(date.fromisoformat(args.day))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     total = time.perf_counter() - t
-    stats = instance.get_run_step_stats(result.run_id)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    child_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    os.environ["DAGSTER_HOME"] = str(home)
+    instance = dg.DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0]
+    stats = instance.get_run_step_stats(run.run_id)
     steps = {s.step_key: (s.end_time - s.start_time) for s in stats if s.end_time and s.start_time}
-    return {"seconds": total, "steps": steps}
-
-
-def direct(args) -> dict:
-    """The same day through the libraries directly (no Dagster): features, scoring, policy, publication."""
-    import polars as pl
-
-    from features import contract, daily
-    from features.account_day import connect
-    from features.raw import RawWarehouse
-    from models.policy import CONTENT_MARKERS, active_allowlist, apply_policy
-    from models.scoring import score_accounts, score_clusters
-    from models.spec import load_policy
-    from pipelines.publishing import day_tables
-    from pipelines.resources import EnforcementWarehouse
-
-    import duckdb
-
-    day = date.fromisoformat(args.day)
-    raw = RawWarehouse(args.raw)
-    wh = EnforcementWarehouse(folder=args.work)
-    store = wh.store()
-    t = time.perf_counter()
-    with duckdb.connect() as con:
-        assert not contract.check_requests(con, raw.files("requests", day), day)
-        assert not contract.check_accounts(con, raw.files("accounts", day), day, raw.files("requests", day))
-    with connect() as con:
-        feats, coord = daily.build_day(con, raw, store, day)
-    scores = score_accounts(feats, None)
-    scored = feats.select("account_id", "org_id", "cluster_id", "acct_age_days", "acct_verified", "acct_payment_present",
-                          *CONTENT_MARKERS).join(scores, on="account_id")
-    clusters = score_clusters(coord.clusters, scored, coord.members)
-    store.write("clusters_scored", day, clusters)
-    s, a = apply_policy(load_policy(), day, "direct", scored, clusters,
-                        active_allowlist(pl.read_parquet(raw.files("allowlist")), day))
-    store.write("account_scores", day, s)
-    store.write("enforcement_actions", day, a)
-    wh.publish_day(day, "direct", day_tables(wh, day))
-    return {"seconds": time.perf_counter() - t}
+    run_stats = instance.get_run_stats(run.run_id)
+    return {"seconds": total, "job": run.job_name, "steps": steps, "run_seconds": run_stats.end_time - run_stats.start_time,
+            "feature_seconds": sum(steps.get(k, 0.0) for k in FEATURE_STEPS), "child_peak_rss_mb": child_peak_mb}
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("stage", choices=["simulate", "scan_floor", "features", "pipeline", "direct"])
+    p.add_argument("stage", choices=["simulate", "scan_floor", "cli_run"])
     p.add_argument("--raw", required=True)
     p.add_argument("--work", default="")
     p.add_argument("--day", default="2026-03-10")
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--memory-limit", default="")
+    p.add_argument("--corpus", default="")
+    p.add_argument("--text-profile", choices=["simulator", "api"], default="simulator")
     args = p.parse_args()
     out = globals()[args.stage](args)
     out.update({"stage": args.stage, "peak_rss_mb": peak_mb()})

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from features import contract, objectstore, reference
 from features.raw import scan_contract
@@ -42,11 +43,27 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
     return con
 
 
-def derive_day(request_files: list[str], out_path: Path) -> Path:
-    """Stream the day's requests through the derivations into one Parquet file (bounded memory)."""
+# Rows per derivation batch: memory stays flat however large the day, and each batch has enough repeated
+# prompts for the per-distinct-text work to pay off.
+DERIVE_BATCH_ROWS = 250_000
+
+
+def derive_day(request_files: list[str], out_path: Path, batch_rows: int = DERIVE_BATCH_ROWS) -> Path:
+    """Stream the day's requests through the derivations, batch by batch, into one Parquet file."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".tmp")
-    derive_requests(scan_contract(request_files, contract.REQUESTS)).sink_parquet(tmp, compression="zstd")
+    batches = scan_contract(request_files, contract.REQUESTS).collect_batches(chunk_size=batch_rows)
+    writer = None
+    try:
+        for batch in batches:
+            table = derive_requests(batch.lazy()).collect().to_arrow()
+            writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no rows: still one file with the derived schema
+        derive_requests(scan_contract(request_files, contract.REQUESTS)).sink_parquet(tmp, compression="zstd")
     tmp.replace(out_path)
     return out_path
 
@@ -55,18 +72,41 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, day: date) -> pl.DataFrame:
     return con.sql(sql(name), params={"day": day}).pl()
 
 
-def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date) -> dict[str, pl.DataFrame]:
+# Derived requests per pass of the per-account SQL. Above this, DuckDB spilled at its 3 GB limit and the
+# cost per request grew 1.7x from 1M to 10M requests (CPU seconds); account-hash buckets of this size keep it
+# linear (benchmarks/results.md).
+ACCOUNT_DAY_BUCKET_ROWS = 3_000_000
+
+
+def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date,
+                bucket_rows: int = ACCOUNT_DAY_BUCKET_ROWS) -> dict[str, pl.DataFrame]:
     """The day's account features (1-day part), template use and lockstep buckets."""
-    con.read_parquet(str(derived)).create_view("derived", replace=True)
     objectstore.duckdb_relation(con, account_files).create_view("accounts", replace=True)
-    out = {
-        "features_1d": _run(con, "features/feat_account_day", day),
-        "templates": _run(con, "features/feat_account_templates", day),
-        "sync": _run(con, "features/feat_sync_buckets", day),
-    }
+    out = {"features_1d": _per_account_features(con, str(derived), day, bucket_rows)}
+    con.read_parquet(str(derived)).create_view("derived", replace=True)
+    out["templates"] = _run(con, "features/feat_account_templates", day)
+    out["sync"] = _run(con, "features/feat_sync_buckets", day)
     ua = con.sql(sql("features/feat_account_user_agent")).pl()
     out["features_1d"] = out["features_1d"].join(ua, on="account_id", how="left")
     return out
+
+
+def _per_account_features(con: duckdb.DuckDBPyConnection, derived: str, day: date, bucket_rows: int) -> pl.DataFrame:
+    """feat_account_day.sql on account-hash buckets of at most about ``bucket_rows`` requests, then org totals."""
+    rows = con.read_parquet(derived).aggregate("count(*)").fetchall()[0][0]
+    buckets = max(1, -(-rows // bucket_rows))
+    parts = []
+    for b in range(buckets):
+        view = con.read_parquet(derived)
+        if buckets > 1:
+            view = view.filter(f"hash(account_id) % {buckets} = {b}")
+        view.create_view("derived", replace=True)
+        parts.append(_run(con, "features/feat_account_day", day))
+    con.register("account_day_rows", pl.concat(parts).to_arrow())
+    try:
+        return con.sql(sql("features/feat_account_org")).pl()
+    finally:
+        con.unregister("account_day_rows")
 
 
 def account_window(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, templates: pl.DataFrame, day: date) -> pl.DataFrame:

@@ -1,78 +1,91 @@
 """Per-request derivations: normalised template, near-duplicate signature, markers, capability.
 
-Everything here is a Polars expression over the contract's ``requests`` columns,
-so it runs lazily and streams; nothing iterates over requests in Python.
+Everything here is a Polars expression over the contract's ``requests`` columns; nothing iterates over
+requests in Python. Phrasings and normalisation patterns live in ``features/markers.yaml`` (shared by any
+engine). The text work runs once per distinct prompt and once per distinct system prompt of a batch, then
+joins back: retries, templated jobs and product system prompts repeat text many times a day.
 Hashes are Polars' own (stable for a given Polars version, which the lock file pins).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-HASH_SEED = 20260301
-TEMPLATE_HEAD_CHARS = 64
-TEMPLATE_TAIL_CHARS = 40
-HEAD_CHARS = 600
-TAIL_CHARS = 300
+MARKERS_FILE = Path(__file__).with_name("markers.yaml")
 
-# Ordered: code and links go first so their contents do not produce number or name placeholders.
-_NORMALISERS: list[tuple[str, str]] = [
-    (r"(?s)```.*?(```|$)", " <code> "),
-    (r"https?://\S+|www\.\S+", " <url> "),
-    (r"[\w.+-]+@[\w-]+\.[\w.]+", " <email> "),
-    # A labelled field ("Question: ...", "Message: ...") carries the payload of a templated job.
-    (r"(?m)^([A-Za-z]+(?: [A-Za-z]+){0,2}):[ \t]*\S[^\n]*", "$1: <span>"),
-    (r"\"[^\"\n]{1,300}\"|'[^'\n]{3,300}'|`[^`\n]{1,300}`", " <q> "),
-    # Capitalised words after a lower-case word are names or proper nouns.
-    (r"([a-z,;] )[A-Z][\w'-]+", "$1<name>"),
-    (r"\d+(?:[.,:]\d+)*", "<n>"),
-]
 
-CAPABILITIES = ["agentic", "coding", "math", "writing", "analysis", "chat"]
-_CAPABILITY_PATTERNS = {
-    "agentic": r"\btool(s| call|_call)?\b|run_shell|read_file|\brepository\b|<task>|\bagent\b|trajector|\bcodebase\b|tool result",
-    "coding": r"<code>|\bdef |\bfunction\b|\bcode\b|\bpython\b|javascript|typescript|\bsql\b|\bbug\b|\berror\b|\bcompile|\.py\b|\.js\b|\bregex|\bapi\b|\bclass\b|\bscript\b",
-    "math": r"\bsolve\b|equation|integra|derivative|probability|\bprime\b|how many|how much|percent|\bproof\b|\bprove\b|<n> ?[-+*/x^=] ?<n>|\bmath",
-    "writing": r"\bwrite\b|\bdraft\b|rewrite|\bpoem|\bstory\b|\bessay|\bletter\b|\bemail\b|\bblog|paraphras|proofread|\btweet|\bspeech\b|lyrics",
-    "analysis": r"analy[sz]|summari[sz]|\bcompare|classif|\bextract|\bevaluat|\bassess|sentiment|\bswot\b|\bkpis?\b|\breport\b|\blabel|\bintent\b|categor",
-}
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-# Markers are matched on lower-cased raw text.
-MARKERS: dict[str, str] = {
-    # Chain-of-thought elicitation: asks for the reasoning itself, not for an answer.
-    "cot": (
-        r"chain[- ]of[- ]thought|thought process|thinking process|internal monologue"
-        r"|(internal|hidden|inner|underlying|intermediate|private) (reasoning|thinking|thoughts|steps)"
-        r"|reasoning (behind|that (leads|led|produced))"
-        r"|(articulate|reconstruct|spell out|write out|lay out|walk me through|show) (me )?(your |the |every |each |all )?(\w+ ){0,2}(reasoning|thinking|thoughts|steps)"
-        r"|(think|reason)( it| this)? (through )?step[- ]by[- ]step|step[- ]by[- ]step (reasoning|thinking|thought)"
-    ),
-    # The model used as a reward model or judge.
-    "rubric": (
-        r"\brubric|\bgrader\b|(score|rate|grade|judge) (the|this|each|both|these|which) (response|answer|output|completion)s?"
-        r"|which (of the two )?(responses?|answers?) is better|per[- ]criterion|on a (scale of )?\d+ ?(-|to) ?\d+ scale|\bresponse a\b"
-    ),
-    # Coercing the language the reasoning is written in.
-    "lang_coercion": (
-        r"(think|reason|reasoning|thoughts?|monologue)\b[^.\n]{0,40}\bin (english|chinese|mandarin|russian|french|spanish|german|japanese|korean)\b"
-        r"|respond only in (english|chinese|mandarin|russian|french|spanish|german|japanese|korean)"
-    ),
-    # Instructions that push the output to its maximum length.
-    "maxout": (
-        r"(long|detailed|verbose|lengthy) as possible|at least \d[\d,]* (words|tokens)|maximum length|do not (abbreviate|truncate|summari[sz]e)"
-        r"|longer is better|in full detail|without skipping|every detail"
-    ),
-    # Harvesting censorship-safe rewrites of answers on sensitive topics.
-    "rewrite": (
-        r"censorship[- ]safe|politically sensitive|pass (strict )?content review|acceptable to regulators"
-        r"|disputed territor|remov(e|ing) references to (officials|protests)"
-    ),
-    # Attempts to extract hidden reasoning or the system prompt.
-    "probe": (
-        r"system prompt|ignore (all |any )?(previous|prior) instructions|<thinking>|reasoning tokens"
-        r"|(reveal|dump|leak|expose|print|repeat)( verbatim)? (your |the )?(hidden |internal |exact )?(reasoning|thinking|thoughts|instructions|chain)"
-    ),
-}
+
+class Limits(_Strict):
+    hash_seed: int
+    template_head_chars: int
+    template_tail_chars: int
+    head_chars: int
+    tail_chars: int
+
+
+class Normaliser(_Strict):
+    name: str
+    pattern: str
+    replace: str
+
+
+class Marker(_Strict):
+    why: str
+    phrasings: list[str]  # English
+    languages: dict[str, list[str]] = {}  # the same intent phrased in other languages, by ISO 639-1 code
+
+    @property
+    def pattern(self) -> str:
+        return "|".join(self.patterns)
+
+    @property
+    def patterns(self) -> list[str]:
+        """English and other-language phrasings as two regexes: one alternation over every script blows up the
+        regex engine's lazy DFA (measured 0.44 s against 0.19 s per 120k prompts for all markers)."""
+        other = [p for phrasings in self.languages.values() for p in phrasings]
+        return ["|".join(self.phrasings), *(["|".join(other)] if other else [])]
+
+
+class MarkerSpec(_Strict):
+    limits: Limits
+    normalisers: list[Normaliser]
+    payload_field: str
+    signature_word: str
+    capabilities: dict[str, list[str]]
+    markers: dict[str, Marker]
+
+
+@lru_cache(maxsize=4)
+def load_markers(path: Path = MARKERS_FILE) -> MarkerSpec:
+    """The typed contents of ``markers.yaml`` (validated: unknown or missing keys are errors naming the file)."""
+    with open(path) as fh:
+        data = yaml.safe_load(fh)
+    try:
+        return MarkerSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+SPEC = load_markers()
+HASH_SEED = SPEC.limits.hash_seed
+TEMPLATE_HEAD_CHARS = SPEC.limits.template_head_chars
+TEMPLATE_TAIL_CHARS = SPEC.limits.template_tail_chars
+HEAD_CHARS = SPEC.limits.head_chars
+TAIL_CHARS = SPEC.limits.tail_chars
+CAPABILITIES = [*SPEC.capabilities, "chat"]
+MARKERS: dict[str, str] = {name: m.pattern for name, m in SPEC.markers.items()}
+TEXT_COLUMNS = ["template_id", "prefix_id", "neardup_sig", "capability", *(f"m_{n}" for n in MARKERS), "prompt_chars"]
+SYSTEM_COLUMNS = ["system_prompt_id", "system_template_id"]
+DERIVED_ORDER = ["template_id", "prefix_id", "neardup_sig", *SYSTEM_COLUMNS, "capability",
+                 *(f"m_{n}" for n in MARKERS), "prompt_chars"]
 
 
 def _hash(expr: pl.Expr) -> pl.Expr:
@@ -83,63 +96,97 @@ def _hash(expr: pl.Expr) -> pl.Expr:
 def normalise(text: pl.Expr) -> pl.Expr:
     """Template text: payloads, numbers, quotes, code, links and names become placeholders."""
     out = text
-    for pattern, repl in _NORMALISERS:
-        out = out.str.replace_all(pattern, repl)
-    return out.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    for n in SPEC.normalisers:
+        out = out.str.replace_all(n.pattern, n.replace)
+    # Collapses whitespace runs like `\s+` -> " ", without rewriting the single spaces between words.
+    return out.str.to_lowercase().str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
 
 
 def template_key(normalised: pl.Expr) -> pl.Expr:
     """Head and tail of the normalised text: a wrapper's fixed ends, whatever the payload between."""
-    return pl.when(normalised.str.len_chars() <= TEMPLATE_HEAD_CHARS + TEMPLATE_TAIL_CHARS).then(normalised).otherwise(
+    short = normalised.str.len_chars() <= TEMPLATE_HEAD_CHARS + TEMPLATE_TAIL_CHARS
+    return pl.when(short).then(normalised).otherwise(
         pl.concat_str([normalised.str.head(TEMPLATE_HEAD_CHARS), pl.lit(" … "), normalised.str.tail(TEMPLATE_TAIL_CHARS)])
     )
 
 
-def payload(text: pl.Expr) -> pl.Expr:
-    """The variable part of a prompt: its labelled fields when it has them, else the whole text."""
+def payload(text: pl.Expr, lower: pl.Expr | None = None) -> pl.Expr:
+    """The variable part of a prompt: its labelled fields when it has them, else the whole text.
+
+    With ``lower`` (the text already lower-cased) the result is lower-cased, reusing that column.
+    """
     fields = (
-        text.str.extract_all(r"(?m)^[A-Za-z]+(?: [A-Za-z]+){0,2}:[ \t]*\S[^\n]*")
+        text.str.extract_all(SPEC.payload_field)
         .list.eval(pl.element().str.replace(r"^[^:]*:", ""))
         .list.join(" ")
     )
+    if lower is not None:
+        return pl.when(fields.str.len_bytes() > 20).then(fields.str.to_lowercase()).otherwise(lower)
     return pl.when(fields.str.len_bytes() > 20).then(fields).otherwise(text)
 
 
-def near_dup_signature(text: pl.Expr, k: int = 3) -> pl.Expr:
+def near_dup_signature(text: pl.Expr, k: int = 3, lower: pl.Expr | None = None) -> pl.Expr:
     """Bottom-k sketch of the payload's words: small paraphrases usually keep the k smallest word hashes."""
-    words = payload(text).str.to_lowercase().str.extract_all(r"[a-z]{4,}").list.eval(
-        pl.element().hash(HASH_SEED).unique().sort().head(k)
-    )
-    return words.list.eval(pl.element().cast(pl.String)).list.join("-").pipe(_hash)
+    lowered = payload(text, lower) if lower is not None else payload(text).str.to_lowercase()
+    words = lowered.str.extract_all(SPEC.signature_word)
+    smallest = words.list.eval(pl.element().hash(HASH_SEED).unique().sort().head(k))
+    return smallest.cast(pl.List(pl.String)).list.join("-").pipe(_hash)
 
 
 def capability(normalised: pl.Expr) -> pl.Expr:
     expr = pl.lit("chat")
     for cap in reversed(CAPABILITIES[:-1]):
-        expr = pl.when(normalised.str.contains(_CAPABILITY_PATTERNS[cap])).then(pl.lit(cap)).otherwise(expr)
+        expr = pl.when(normalised.str.contains("|".join(SPEC.capabilities[cap]))).then(pl.lit(cap)).otherwise(expr)
     return expr
 
 
-def derive_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
-    """Per-request derived columns used by the account-day and coordination stages."""
-    # Head and tail bound the per-request cost: wrappers and instructions sit at the ends of a prompt.
-    long = pl.col("prompt").str.len_chars() > HEAD_CHARS + TAIL_CHARS
-    text = pl.when(long).then(
-        pl.concat_str([pl.col("prompt").str.head(HEAD_CHARS), pl.lit("\n"), pl.col("prompt").str.tail(TAIL_CHARS)])
-    ).otherwise(pl.col("prompt"))
+def marker(lower: pl.Expr, m: Marker) -> pl.Expr:
+    """Whether any phrasing of ``m`` matches (null for null text)."""
+    return pl.any_horizontal([lower.str.contains(p) for p in m.patterns])
+
+
+def _cut(prompt: pl.Expr) -> pl.Expr:
+    """Head and tail bound the per-request cost: wrappers and instructions sit at the ends of a prompt."""
+    long = prompt.str.len_chars() > HEAD_CHARS + TAIL_CHARS
+    return pl.when(long).then(pl.concat_str([prompt.str.head(HEAD_CHARS), pl.lit("\n"), prompt.str.tail(TAIL_CHARS)])).otherwise(prompt)
+
+
+def prompt_features(prompts: pl.LazyFrame) -> pl.LazyFrame:
+    """Text features of each row of a ``prompt`` column (template, signature, capability, markers)."""
     return (
-        requests.with_columns(_text=text)
+        prompts.with_columns(_text=_cut(pl.col("prompt")))
         .with_columns(_norm=normalise(pl.col("_text")), _lower=pl.col("_text").str.to_lowercase())
-        .with_columns(
+        .select(
+            "prompt",
             template_id=template_key(pl.col("_norm")).pipe(_hash),
             prefix_id=pl.col("_norm").str.head(TEMPLATE_HEAD_CHARS).pipe(_hash),
-            neardup_sig=near_dup_signature(pl.col("_text")),
-            system_prompt_id=pl.when(pl.col("system_prompt").is_not_null()).then(pl.col("system_prompt").pipe(_hash)),
-            system_template_id=pl.when(pl.col("system_prompt").is_not_null())
-            .then(normalise(pl.col("system_prompt")).pipe(_hash)),
+            neardup_sig=near_dup_signature(pl.col("_text"), lower=pl.col("_lower")),
             capability=capability(pl.col("_norm")),
-            **{f"m_{name}": pl.col("_lower").str.contains(pattern) for name, pattern in MARKERS.items()},
+            **{f"m_{name}": marker(pl.col("_lower"), m) for name, m in SPEC.markers.items()},
             prompt_chars=pl.col("prompt").str.len_chars().cast(pl.Int32),
         )
-        .drop("_text", "_norm", "_lower", "prompt", "system_prompt")
+    )
+
+
+def system_features(systems: pl.LazyFrame) -> pl.LazyFrame:
+    present = pl.col("system_prompt").is_not_null()
+    return systems.select(
+        "system_prompt",
+        system_prompt_id=pl.when(present).then(pl.col("system_prompt").pipe(_hash)),
+        system_template_id=pl.when(present).then(normalise(pl.col("system_prompt")).pipe(_hash)),
+    )
+
+
+def derive_requests(requests: pl.LazyFrame) -> pl.LazyFrame:
+    """Per-request derived columns used by the account-day and coordination stages (one batch of requests).
+
+    Text features are computed once per distinct prompt and system prompt, then joined back in row order.
+    """
+    keep = [c for c in requests.collect_schema().names() if c not in ("prompt", "system_prompt")]
+    texts = prompt_features(requests.select("prompt").unique())
+    systems = system_features(requests.select("system_prompt").unique())
+    return (
+        requests.join(texts, on="prompt", how="left", nulls_equal=True, maintain_order="left")
+        .join(systems, on="system_prompt", how="left", nulls_equal=True, maintain_order="left")
+        .select(*keep, *DERIVED_ORDER)
     )

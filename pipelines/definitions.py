@@ -25,9 +25,13 @@ CHECKS = [ingest.requests_contract, ingest.accounts_contract, ingest.requests_gx
           publishing.published_tables_valid, history.day_dependencies]
 
 daily_selection = dg.AssetSelection.groups(*DAILY_GROUPS)
-nightly_job = dg.define_asset_job("nightly", selection=daily_selection, description="Every daily asset for one traffic day.")
+# One process per run: a day's steps run one after another anyway (each reads the last), and a process per
+# step costs seconds of imports each. Schedules, sensors, UI launches and the CLI all get this executor.
+nightly_job = dg.define_asset_job("nightly", selection=daily_selection, description="Every daily asset for one traffic day.",
+                                  executor_def=dg.in_process_executor)
 retrain_job = dg.define_asset_job("retrain", selection=dg.AssetSelection.assets(scoring.detector_model),
-                                  description="Retrain the detector on stored features and labels.")
+                                  description="Retrain the detector on stored features and labels.",
+                                  executor_def=dg.in_process_executor)
 
 
 def default_paths() -> tuple[str, str]:

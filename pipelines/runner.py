@@ -14,11 +14,10 @@ from pathlib import Path
 import dagster as dg
 
 from features.raw import RawWarehouse
-from pipelines.definitions import ASSETS, CHECKS, daily_selection, resources
+from pipelines.definitions import build_definitions
 from pipelines.history import REASON_TAG, TRIGGER_TAG, ReplaySettings, dependency_problems, later_days
 from pipelines.lock import writer_lock
 from pipelines.resources import EnforcementWarehouse
-
 
 # Step logs go to the Dagster instance (the UI shows them); failures reach the console through DayFailed.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -35,9 +34,12 @@ class Runner:
     instance: dg.DagsterInstance | None = None
     lock_wait: float = 0.0  # seconds to wait for another run's writer lock (then WarehouseBusy)
     _resources: dict = field(init=False)
+    _defs: dg.Definitions = field(init=False)
 
     def __post_init__(self):
-        self._resources = resources(self.raw_root, self.warehouse_folder)
+        # The real jobs of the code location, so runs show in the UI as `nightly` and `retrain`.
+        self._defs = build_definitions(self.raw_root, self.warehouse_folder)
+        self._resources = self._defs.resources
         if self.instance is None:
             self.instance = local_instance(Path(self.warehouse_folder))
 
@@ -58,10 +60,9 @@ class Runner:
 
     def _run_day(self, day: date, settings: ReplaySettings | None, trigger: str,
                  reason: str) -> dg.ExecuteInProcessResult:
-        result = dg.materialize(
-            [*ASSETS, *CHECKS], selection=daily_selection, partition_key=day.isoformat(),
-            instance=self.instance, resources={**self._resources, "replay": settings or ReplaySettings()},
-            raise_on_error=False, tags={TRIGGER_TAG: trigger, REASON_TAG: reason}, run_config=QUIET,
+        result = self._defs.resolve_job_def("nightly").execute_in_process(
+            partition_key=day.isoformat(), instance=self.instance, raise_on_error=False, run_config=QUIET,
+            resources={"replay": settings or ReplaySettings()}, tags={TRIGGER_TAG: trigger, REASON_TAG: reason},
         )
         if not result.success:
             raise DayFailed(f"{day}: {failure_message(result)}\nPublished results of earlier runs are unchanged.")
@@ -73,9 +74,8 @@ class Runner:
 
     def _train(self, as_of: date | None = None) -> dict:
         config = {**QUIET, "ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
-        result = dg.materialize(
-            ASSETS, selection=dg.AssetSelection.assets("detector_model"), instance=self.instance,
-            resources=self._resources, run_config=config, raise_on_error=False,
+        result = self._defs.resolve_job_def("retrain").execute_in_process(
+            instance=self.instance, run_config=config, raise_on_error=False,
         )
         if not result.success:
             raise DayFailed(f"training as of {as_of}: {failure_message(result)}")

@@ -1,3 +1,4 @@
+import os
 import shutil
 import warnings
 from datetime import date
@@ -7,7 +8,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data_samples" / "raw"
-CORPORA = REPO.parent / "shared" / "corpora"
+# DISTILL_GUARD_CORPORA points elsewhere, e.g. from a git worktree that sits deeper than the main checkout.
+CORPORA = Path(os.environ.get("DISTILL_GUARD_CORPORA") or REPO.parent / "shared" / "corpora")
 
 warnings.filterwarnings("ignore")
 

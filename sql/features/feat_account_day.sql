@@ -1,5 +1,7 @@
 -- One row per account active on $day: volume, timing, errors, infrastructure, metadata and content.
--- Reads `derived` (the day's derived requests) and `accounts` (the day's snapshot).
+-- Reads `derived` (the day's derived requests) and `accounts` (the day's snapshot). Everything here is per
+-- account, so large days run it on account-hash buckets of `derived`; organisation totals follow in
+-- feat_account_org.sql over all buckets' rows.
 with req as (
     select
         r.*,
@@ -163,9 +165,7 @@ final as (
         coalesce(s.acct_distinct_system_prompts_1d, 0) as acct_distinct_system_prompts_1d,
         c.acct_top_capability_1d,
         c.acct_top_capability_share_1d,
-        m.* exclude (account_id),
-        count(*) over (partition by v.org_id) as org_active_accounts_1d,
-        (sum(v.acct_req_count_1d) over (partition by v.org_id))::bigint as org_req_count_1d
+        m.* exclude (account_id)
     from volume as v
     left join hour_entropy as e on e.account_id = v.account_id
     left join bursts as b on b.account_id = v.account_id
