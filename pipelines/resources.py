@@ -56,7 +56,10 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock.")
 
     def setup_for_execution(self, context) -> None:
-        # The writer lock is held for the whole run (re-entrant: the CLI may hold it already).
+        # The writer lock is held for the whole run (re-entrant: the CLI may hold it already). Sensors and
+        # schedules only read, outside any run, and must not wait for (or block) the writer.
+        if context.run is None:
+            return
         lock.acquire(self.path, self.lock_wait_s)
         try:
             self.clean_stale_temp()
@@ -66,7 +69,8 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             raise
 
     def teardown_after_execution(self, context) -> None:
-        lock.release(self.path)
+        if context.run is not None:
+            lock.release(self.path)
 
     def clean_stale_temp(self) -> None:
         """Remove temporary files a killed run left behind; only called by the lock holder, so none is live."""

@@ -84,11 +84,11 @@ def test_a_failed_run_reaches_the_webhook_and_the_mailbox(configured, webhook, s
         runner.run_day(date(2026, 3, 2))
     run = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))[0]
     failure = next(r.dagster_event for r in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=failure, dagster_instance=instance, dagster_run=run,
         resources={"warehouse": runner.warehouse},
-    ).for_run_failure()
-    alerts.run_failure_alert(context)
+    ).for_run_failure() as context:
+        alerts.run_failure_alert(context)
     [post] = webhook[1]
     assert post["path"] == "/hooks/on-call" and post["type"] == "application/json" and set(post["body"]) == {"text"}
     text = post["body"]["text"]
