@@ -23,10 +23,16 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from features import objectstore
+
 DEFAULT_BITS = 1 << 27  # 16 MiB on disk
 BLOOM_HASHES = 4
-HASH_SQL = ("select request_id, md5_number_lower(request_id) as lo, md5_number_upper(request_id) as hi "
-            "from read_parquet($files, hive_partitioning = false, union_by_name = true)")
+HASH_SQL = "select request_id, md5_number_lower(request_id) as lo, md5_number_upper(request_id) as hi from {source}"
+
+
+def _hashed_ids(con: duckdb.DuckDBPyConnection, files: list[str]) -> pl.DataFrame:
+    """The files' request ids with their 128-bit digest; local or object-store files alike."""
+    return con.sql(HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))).pl()
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class RequestIdIndex:
 
     def seen_before(self, con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> list[tuple[date, int, str]]:
         """(earlier day, ids of ``files`` already published on it, an example id), earliest day first."""
-        ids = con.sql(HASH_SQL, params={"files": files}).pl().select("request_id", "lo", "hi")
+        ids = _hashed_ids(con, files).select("request_id", "lo", "hi")
         if ids.is_empty() or not self._bloom_path.exists():
             return []
         bloom = self._bloom()
@@ -70,7 +76,7 @@ class RequestIdIndex:
 
     def record(self, con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> int:
         """Keep the day's digest and set its bits (the caller holds the warehouse's writer lock)."""
-        ids = con.sql(HASH_SQL, params={"files": files}).pl().select("lo", "hi", day=pl.lit(day)).sort("lo", "hi")
+        ids = _hashed_ids(con, files).select("lo", "hi", day=pl.lit(day)).sort("lo", "hi")
         path = self._digest_path(day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".ids-{uuid.uuid4().hex}.parquet.tmp"

@@ -31,7 +31,9 @@ def open_confined(db_path: Path | str) -> duckdb.DuckDBPyConnection:
         # allowed_directories can only be set before external access is turned off, and nothing after the lock.
         # Views name files relative to the warehouse folder, so a copied or moved folder still answers.
         con.execute("set file_search_path = $folder", {"folder": str(db_path.parent)})
-        con.execute("set allowed_directories = $dirs", {"dirs": [f"{published}/", f"{db_path.parent / 'scenarios'}/"]})
+        # Views name their files relative to the folder, so the relative forms are allowed too ('..' stays refused).
+        readable = [f"{published}/", f"{db_path.parent / 'scenarios'}/", "published/", "scenarios/"]
+        con.execute("set allowed_directories = $dirs", {"dirs": readable})
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
     except Exception:

@@ -91,9 +91,10 @@ def object_description(name: str) -> str | None:
     _, doc, _ = _sources()
     if name in doc["tables"]:
         return doc["tables"][name]["description"]
-    view = VIEWS_DIR / f"{name}.sql"
-    if view.exists():
-        return view.read_text().splitlines()[0].removeprefix("--").strip()
+    for folder in (VIEWS_DIR, VIEWS_DIR.parent / "history"):
+        view = folder / f"{name}.sql"
+        if view.exists():
+            return view.read_text().splitlines()[0].removeprefix("--").strip()
     return None
 
 
@@ -154,7 +155,7 @@ RULES = {
     "column_type": "every contract column has the contract's Arrow type (string, large_string and string_view are one)",
     "not_null": "columns not marked nullable hold no null",
     "unique": "ids are unique within the partition (request_id) or snapshot (account_id)",
-    "unique_across_days": "request ids were not seen in the derived requests of the three days before",
+    "unique_across_days": "request ids were not published on any earlier day (per-day id digests and a Bloom filter)",
     "ts_inside_partition_day": "ts falls inside the partition's UTC day",
     "allowed_values": "endpoint, tier and label take only the listed values",
     "non_negative": "token counts and latency are >= 0",
@@ -165,6 +166,10 @@ RULES = {
     "max_length_2000": "system_prompt has at most 2,000 characters",
     "not_after_snapshot_day": "created_at is before the end of the snapshot's day",
     "snapshot_covers_traffic": "every account seen in the day's requests is in the day's accounts snapshot",
+    "non_empty_partition": "a partition marked complete holds at least one row",
+    "iso_alpha2_upper": "country, when set, is two upper-case letters (ISO 3166-1 alpha-2), on every row",
+    "ip_text": "ip is IPv4 or IPv6 text, on every row",
+    "readable_data": "every data page of every file can be decoded (the file is named when one cannot)",
 }
 
 
@@ -176,7 +181,7 @@ def contract_rules() -> list[str]:
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Violation" and len(node.args) > 2:
             names.add(getattr(node.args[2], "value", None))
         elif (isinstance(node, ast.Tuple) and len(node.elts) == 3
-              and isinstance(node.elts[2], (ast.Constant, ast.JoinedStr))):
+              and isinstance(node.elts[2], (ast.Constant, ast.JoinedStr, ast.Call, ast.Name))):
             names.add(getattr(node.elts[1], "value", None))
     return sorted(n for n in names if isinstance(n, str))
 

@@ -101,13 +101,14 @@ def test_a_failed_run_reaches_the_webhook_and_the_mailbox(configured, webhook, s
 
 def test_yesterday_not_published_alerts_once(configured, webhook, smtp, raw_copy):
     sensor_resources = {"warehouse": definitions.EnforcementWarehouse(folder=str(configured))}
-    context = dg.build_sensor_context(resources=sensor_resources)
-    result = alerts.published_day_freshness(context)
+    with dg.build_sensor_context(resources=sensor_resources) as context:
+        result = alerts.published_day_freshness(context)
     assert "alerted" in result.skip_message
     yesterday = datetime.now(timezone.utc).date().toordinal() - 1
     assert context.cursor == date.fromordinal(yesterday).isoformat()
     assert "not published by 00:00 UTC" in webhook[1][0]["body"]["text"] and len(smtp[1]) == 1
-    again = alerts.published_day_freshness(dg.build_sensor_context(resources=sensor_resources, cursor=context.cursor))
+    with dg.build_sensor_context(resources=sensor_resources, cursor=context.cursor) as again_context:
+        again = alerts.published_day_freshness(again_context)
     assert "already alerted" in again.skip_message and len(webhook[1]) == 1
 
 
@@ -124,7 +125,8 @@ def test_schedule_alerts_once_when_success_is_hours_late(configured, webhook, sm
            "warehouse": definitions.EnforcementWarehouse(folder=str(configured))}
     for hour in range(0, 8):  # hourly ticks at hh:15 on the day after 2026-03-03
         when = datetime(2026, 3, 4, hour, 15, tzinfo=timezone.utc)
-        skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources=res))
+        with dg.build_schedule_context(scheduled_execution_time=when, resources=res) as ctx:
+            skip = definitions.nightly_schedule(ctx)
         assert isinstance(skip, dg.SkipReason)
     [post] = webhook[1]
     expected = "2026-03-03: requests partition has no _SUCCESS marker yet, 3 hours after the day ended"

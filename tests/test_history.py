@@ -54,9 +54,9 @@ def published(runner: Runner, table: str, day: date) -> pl.DataFrame:
 
 
 def sensor(raw: Path, wh: Path, cursor: str | None = None):
-    ctx = dg.build_sensor_context(cursor=cursor, resources={"raw": RawLogWarehouse(root=str(raw)),
-                                                            "warehouse": EnforcementWarehouse(folder=str(wh))})
-    return definitions.new_labels_sensor(ctx), ctx
+    with dg.build_sensor_context(cursor=cursor, resources={"raw": RawLogWarehouse(root=str(raw)),
+                                                           "warehouse": EnforcementWarehouse(folder=str(wh))}) as ctx:
+        return definitions.new_labels_sensor(ctx), ctx
 
 
 def test_labels_sensor_starts_from_what_the_last_training_saw(hist, tmp_path):

@@ -168,11 +168,12 @@ def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy, tmp_p
     raw = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)),
            "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path))}
     when = datetime(2026, 3, 4, 1, 15, tzinfo=timezone.utc)
-    ctx = dg.build_schedule_context(scheduled_execution_time=when, resources=raw)
-    request = definitions.nightly_schedule(ctx)
+    with dg.build_schedule_context(scheduled_execution_time=when, resources=raw) as ctx:
+        request = definitions.nightly_schedule(ctx)
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-03-03"
     (raw_copy / "requests" / "date=2026-03-03" / "_SUCCESS").unlink()
-    skip = definitions.nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when, resources=raw))
+    with dg.build_schedule_context(scheduled_execution_time=when, resources=raw) as ctx:
+        skip = definitions.nightly_schedule(ctx)
     assert isinstance(skip, dg.SkipReason) and "_SUCCESS" in skip.skip_message and "2026-03-03" in skip.skip_message
     assert definitions.nightly_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert definitions.retrain_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
