@@ -64,7 +64,8 @@ def test_listing_and_reading_go_through_the_s3_server(s3_server, raw_copy):
     assert_frame_equal(objectstore.read_parquet(files), objectstore.read_parquet(local))
 
 
-def test_pipeline_on_s3_publishes_what_a_local_run_publishes(s3_server, raw_copy, tmp_path):
+def test_pipeline_on_s3_publishes_what_a_local_run_publishes(s3_server, raw_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_GUARD_WAREHOUSE_KEY", "one-key-for-both-warehouses")  # same fingerprints
     root = _upload(raw_copy, "prod/raw")
     remote = Runner(root, str(tmp_path / "wh_s3"), instance=dg.DagsterInstance.ephemeral())
     local = Runner(str(raw_copy), str(tmp_path / "wh_local"), instance=dg.DagsterInstance.ephemeral())
