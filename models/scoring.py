@@ -110,12 +110,14 @@ def score_model(features: pl.DataFrame, model: TrainedModel, fired: list[list[st
 
 
 def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.DataFrame:
-    """Scores with reasons, plus the rule score (``rules_score``) the policy's floor reads; rules run once."""
+    """Scores with reasons, plus the rule score (``rules_score``) and the rules' own sentences (``rule_reasons``)
+    the policy reads; rules run once."""
     rules = score_rules(features)
     if model is None:
-        return rules.with_columns(rules_score=pl.col("score"))
+        return rules.with_columns(rules_score=pl.col("score"), rule_reasons=pl.col("reasons"))
     inputs = features.with_columns(rules["score"].alias(RULE_SCORE))
-    return score_model(inputs, model, rules["reasons"].to_list()).with_columns(rules_score=rules["score"])
+    return score_model(inputs, model, rules["reasons"].to_list()).with_columns(
+        rules_score=rules["score"], rule_reasons=rules["reasons"])
 
 
 def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:

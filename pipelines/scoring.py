@@ -8,7 +8,7 @@ import polars as pl
 from pydantic import Field
 
 from models import training
-from models.policy import CONTENT_MARKERS, active_allowlist, apply_policy
+from models.policy import POLICY_INPUTS, active_allowlist, apply_policy, prior_evidence
 from models.scoring import score_accounts, score_clusters
 from models.spec import load_policy, load_spec
 from pipelines.features import account_features
@@ -17,7 +17,6 @@ from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 COMMON = daily_asset("scoring")
-TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
 
 
 class TrainConfig(dg.Config):
@@ -57,7 +56,8 @@ def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWare
     feats = store.read("account_features", day, day)
     model = training.load(warehouse.models_dir)
     scores = score_accounts(feats, model)
-    scored = feats.select("account_id", "org_id", "cluster_id", *TENURE_COLUMNS, *CONTENT_MARKERS).join(scores, on="account_id")
+    inputs = [c for c in POLICY_INPUTS if c in feats.columns]  # days featured before an input existed lack it
+    scored = feats.select("account_id", "org_id", "cluster_id", *inputs).join(scores, on="account_id")
     clusters = score_clusters(store.read("clusters", day, day), scored, store.read("cluster_members", day, day))
     store.write("scored", day, scored)
     store.write("clusters_scored", day, clusters)
@@ -72,15 +72,20 @@ def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWare
     })
 
 
-@dg.asset(deps=[account_scores], description="Graduated actions from the declarative policy (models/policy.yaml): bands, cluster escalation, allowlist and tenure protections.", **COMMON)
+@dg.asset(deps=[account_scores], description="Graduated actions from the declarative policy (models/policy.yaml): bands, corroboration, persistence, cluster escalation, allowlist and tenure protections.", **COMMON)
 def enforcement_actions(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
     allow_files = raw.warehouse().files("allowlist")
     allowlist = pl.read_parquet(allow_files, hive_partitioning=False) if allow_files else None
+    policy = load_policy()
+    # Persistence and earlier strong actions: what was published for the days before this one.
+    lookback = max(policy.persistence.lookback_days, policy.first_strong_action.already_enforced_lookback_days)
+    earlier = [warehouse.read_published(t, day - timedelta(days=lookback), day - timedelta(days=1))
+               for t in ("account_scores", "enforcement_actions")]
     scores, actions = apply_policy(
-        load_policy(), day, context.run_id, store.read("scored", day, day), store.read("clusters_scored", day, day),
-        active_allowlist(allowlist, day),
+        policy, day, context.run_id, store.read("scored", day, day), store.read("clusters_scored", day, day),
+        active_allowlist(allowlist, day), prior_evidence(policy, day, *earlier),
     )
     store.write("account_scores", day, scores)
     store.write("enforcement_actions", day, actions)
