@@ -14,6 +14,7 @@ import polars as pl
 
 from features import reference
 from features.derivations import derive_requests
+from features.releases import empty as empty_releases
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DERIVED_COLUMNS = [
@@ -54,17 +55,23 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, day: date) -> pl.DataFrame:
     return con.sql(sql(name), params={"day": day}).pl()
 
 
-def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date) -> dict[str, pl.DataFrame]:
-    """The day's account features (1-day part), template use and lockstep buckets."""
+def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date,
+                releases: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """The day's account features (1-day part, with organisation and release context), template use and lockstep buckets."""
     con.read_parquet(str(derived)).create_view("derived", replace=True)
     con.read_parquet(account_files, hive_partitioning=False).create_view("accounts", replace=True)
+    con.register("releases", (releases if releases is not None else empty_releases()).to_arrow())
     out = {
         "features_1d": _run(con, "features/feat_account_day", day),
         "templates": _run(con, "features/feat_account_templates", day),
         "sync": _run(con, "features/feat_sync_buckets", day),
     }
     ua = con.sql(sql("features/feat_account_user_agent")).pl()
-    out["features_1d"] = out["features_1d"].join(ua, on="account_id", how="left")
+    org = _run(con, "features/feat_org", day)
+    release = _run(con, "features/feat_release", day)
+    con.unregister("releases")
+    out["features_1d"] = (out["features_1d"].join(ua, on="account_id", how="left").join(org, on="account_id", how="left")
+                          .join(release, on="account_id", how="left").sort("account_id"))
     return out
 
 

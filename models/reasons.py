@@ -131,6 +131,21 @@ SENTENCES = {
     "cluster_thinking_share_7d": lambda r: f"reasoning requested on {_pct(r['cluster_thinking_share_7d'])} of the cluster's requests",
     "cluster_hosting_share_7d": lambda r: f"{_pct(r['cluster_hosting_share_7d'])} of the cluster's traffic from hosting networks",
     "cluster_near_max_share_7d": lambda r: f"{_pct(r['cluster_near_max_share_7d'])} of the cluster's responses ran to max_tokens",
+    "org_age_days": lambda r: f"organisation is {plural(r['org_age_days'], 'day')} old",
+    "org_new_account_share_7d": lambda r: f"{_pct(r['org_new_account_share_7d'])} of the organisation's accounts were created this week",
+    "org_verified_share": lambda r: f"{_pct(r['org_verified_share'])} of the organisation's accounts are verified",
+    "org_enterprise_tier_share": lambda r: f"{_pct(r['org_enterprise_tier_share'])} of the organisation's accounts are on enterprise or scale tiers",
+    "org_risky_tier_share": lambda r: f"{_pct(r['org_risky_tier_share'])} of the organisation's accounts are on free, edu, startup or research tiers",
+    "org_payment_instruments": lambda r: f"organisation pays with {plural(r['org_payment_instruments'], 'instrument')}",
+    "org_top_domain_share": lambda r: f"{_pct(r['org_top_domain_share'])} of the organisation's accounts share one e-mail domain",
+    "org_corporate_domain": lambda r: ("organisation signs in under its own corporate domain" if r["org_corporate_domain"]
+                                       else "organisation has no corporate domain of its own"),
+    "acct_payment_orgs": lambda r: (f"payment instrument used by {plural(r['acct_payment_orgs'], 'organisation')}" if r["acct_payment_orgs"]
+                                    else "no payment instrument on file"),
+    "acct_payment_accounts": lambda r: f"payment instrument shared by {plural(r['acct_payment_accounts'], 'account')}",
+    "acct_new_model_share_1d": lambda r: f"{_pct(r['acct_new_model_share_1d'])} of requests go to a model released in the last two weeks",
+    "release_days_since": lambda r: (f"{plural(r['release_days_since'], 'day')} after a model release" if float(r["release_days_since"]) < 365
+                                     else "no recent model release"),
     "cluster_indicator_kinds": lambda r: f"cluster members share {plural(r['cluster_indicator_kinds'], 'kind')} of indicator",
 }
 

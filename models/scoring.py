@@ -43,12 +43,16 @@ RULES: list[Rule] = [
          ("acct_thinking_share_1d", "acct_near_max_share_1d")),
     Rule("templated_volume", 0.25, (pl.col("acct_req_count_1d") >= 200) & (pl.col("acct_top_template_share_1d") >= 0.5),
          ("acct_top_template_share_1d",)),
-    Rule("fresh_heavy_account", 0.25, (pl.col("acct_age_days") < 14) & (pl.col("acct_req_count_1d") >= 100),
+    # A fresh heavy account of an organisation with its own corporate domain and verified accounts is a roll-out.
+    Rule("fresh_heavy_account", 0.25, (pl.col("acct_age_days") < 14) & (pl.col("acct_req_count_1d") >= 100)
+         & ~((pl.col("org_corporate_domain") == 1) & (pl.col("org_verified_share") >= 0.5)).fill_null(False),
          ("acct_age_days", "acct_req_count_1d")),
     Rule("coordinated_fresh_cluster", 0.45, (pl.col("cluster_n_orgs") >= 5) & (pl.col("cluster_fresh_share") >= 0.5),
          ("cluster_n_accounts", "cluster_fresh_share")),
-    Rule("shared_payment_pool", 0.3, (pl.col("cluster_payment_max_shared") >= 3) & (pl.col("cluster_n_orgs") >= 3),
-         ("cluster_payment_max_shared",)),
+    # One card paying for accounts across organisations; one corporate card inside one organisation is normal.
+    Rule("shared_payment_pool", 0.3, (pl.col("acct_payment_orgs") >= 3).fill_null(False)
+         | ((pl.col("cluster_payment_max_shared") >= 3) & (pl.col("cluster_n_orgs") >= 3)),
+         ("acct_payment_orgs",)),
     Rule("linked_to_enforced", 0.5, pl.col("acct_enforced_link_count") >= 1, ("acct_enforced_link_count",)),
     Rule("proxy_rotation", 0.25, pl.col("acct_distinct_asns_1d") >= 5, ("acct_distinct_asns_1d",)),
 ]
