@@ -279,16 +279,24 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
         .filter(pl.col("account_id") != pl.col("enforced_id"))
         .group_by("account_id").agg(acct_enforced_link_count=pl.col("enforced_id").n_unique())
     )
+    # Most other organisations sharing one strong indicator with the account (payment, signup network, e-mail
+    # domain, client, lockstep timing). A shared public prompt template alone links unrelated customers.
+    # Counted per indicator value, so the cost stays linear in edges.
+    strong = edges.filter(pl.col("kind") != "template").join(accounts.select("account_id", "org_id"), on="account_id")
+    per_value = strong.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
+    cross = strong.join(per_value, on=["kind", "value"]).group_by("account_id").agg(
+        acct_cross_org_links=(pl.col("n_orgs") - 1).max())
     created = accounts.select("org_id", "created_at")
     org_new = created.filter(
         pl.col("created_at") >= pl.lit(day - timedelta(days=WINDOW_DAYS - 1)).cast(pl.Datetime("us", "UTC"))
     ).group_by("org_id").agg(org_new_accounts_7d=pl.len())
     org_size = created.group_by("org_id").agg(org_accounts_total=pl.len())
     return (
-        ctx.join(links, on="account_id", how="left")
+        ctx.join(links, on="account_id", how="left").join(cross, on="account_id", how="left")
         .join(org_new, on="org_id", how="left").join(org_size, on="org_id", how="left")
         .with_columns(
             pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
+            pl.col("acct_cross_org_links").fill_null(0).cast(pl.Int64),
             pl.col("org_new_accounts_7d").fill_null(0).cast(pl.Int64),
             pl.col("org_accounts_total").fill_null(0).cast(pl.Int64),
             acct_in_cluster=pl.col("cluster_id").is_not_null().cast(pl.Int32),

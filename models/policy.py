@@ -20,9 +20,10 @@ from models.spec import Policy
 CONTENT_MARKERS = ["acct_cot_rate_1d", "acct_rubric_rate_1d", "acct_probe_rate_1d", "acct_lang_coercion_rate_1d",
                    "acct_rewrite_rate_1d", "acct_maxout_rate_1d", "acct_near_max_share_1d"]
 TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
-EVIDENCE_COLUMNS = ["acct_req_count_1d", "acct_enforced_link_count", "cluster_n_orgs"]
+EVIDENCE_COLUMNS = ["acct_req_count_1d", "acct_enforced_link_count", "acct_cross_org_links", "cluster_n_orgs"]
+ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs"]
 # Account feature columns the policy reads beside the scores.
-POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS]
+POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS, *ORG_COLUMNS]
 LINES = ["model", "rules", "content", "coordination", "volume", "persistence"]
 COLD_START_PREFIX = "rules-"
 SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "reasons_text", "model_version",
@@ -76,21 +77,27 @@ def prior_evidence_empty() -> pl.DataFrame:
 
 def _lines(policy: Policy) -> dict[str, pl.Expr]:
     """Each line of evidence as a boolean expression over the joined frame."""
-    cor, esc = policy.corroboration, policy.cluster_escalation
+    cor, esc, est = policy.corroboration, policy.cluster_escalation, policy.established_org
     trained = ~pl.col("model_version").str.starts_with(COLD_START_PREFIX)
     markers = pl.max_horizontal([pl.col(c).fill_null(0) for c in CONTENT_MARKERS])
+    linked = pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links
     risky = ((pl.col("_c_score") >= esc.min_cluster_score) & (pl.col("_c_n") >= esc.min_cluster_accounts)
-             & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs)).fill_null(False)
-    return {
-        "trained": trained,
+             & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs) & linked).fill_null(False)
+    established = ((pl.col("org_verified_share") >= est.min_verified_share) & (pl.col("org_age_days") >= est.min_org_age_days)
+                   & (pl.col("acct_payment_orgs") <= est.max_payment_orgs))
+    if est.require_corporate_domain:
+        established &= pl.col("org_corporate_domain") == 1
+    lines = {
         "model": trained & (pl.col("score") >= cor.model_min_score),
         "rules": pl.col("rules_score") >= policy.rules_floor.min_rules_score,
         "content": markers >= policy.protections.content_evidence.min_marker_rate,
-        "coordination": risky | (pl.col("acct_enforced_link_count").fill_null(0) >= 1),
-        "risky_cluster": risky,
+        "coordination": risky | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
         "volume": pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d,
         "persistence": pl.col("prior_max_score").fill_null(0) >= policy.persistence.min_prior_score,
     }
+    # An established organisation's expected behaviour (volume) corroborates nothing.
+    lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
+    return {"trained": trained, "risky_cluster": risky, "established": established, **lines}
 
 
 def _any(names: list[str]) -> pl.Expr:
@@ -108,20 +115,25 @@ def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     # Band path. Before a model exists the score is the rules' score, so it needs what the rules floor needs.
     band_ok = pl.when(pl.col("_l_trained")).then(_any(cor.band)).otherwise(_any(cor.rules_floor))
     alone = (band > mon) & ~band_ok
-    alone_level = pl.when(pl.col("_l_trained")).then(pl.lit(ladder.get(cor.band_alone, mon))).otherwise(
+    # What the rules alone lead to: human review, or (established organisation) the declared ladder step.
+    est_alone = policy.established_org.rules_alone
+    rules_alone_level = pl.when(pl.col("_l_established")).then(pl.lit(ladder.get(est_alone, mon))).otherwise(
         pl.lit(ladder.get(cor.rules_alone, mon)))
+    rules_alone_review = pl.when(pl.col("_l_established")).then(pl.lit(est_alone not in ladder)).otherwise(
+        pl.lit(cor.rules_alone not in ladder))
+    alone_level = pl.when(pl.col("_l_trained")).then(pl.lit(ladder.get(cor.band_alone, mon))).otherwise(rules_alone_level)
     df = df.with_columns(_band=band).with_columns(
         _level=pl.when(alone).then(alone_level).otherwise(pl.col("_band")),
-        _review=alone & ~pl.col("_l_trained") & pl.lit(cor.rules_alone not in ladder),
+        _review=alone & ~pl.col("_l_trained") & rules_alone_review,
         _alone=alone, trigger=pl.when(pl.col("_band") >= 0).then(pl.lit("band")))
     # Rules floor: acts when another line agrees, else the account goes to human review.
     applies = pl.col("_l_rules") & (pl.col("_level") < ladder[floor.action])
     ok = _any(cor.rules_floor)
     df = df.with_columns(
         _level=pl.when(applies & ok).then(pl.lit(ladder[floor.action]))
-        .when(applies & pl.lit(cor.rules_alone in ladder)).then(pl.max_horizontal("_level", pl.lit(ladder.get(cor.rules_alone, 0))))
+        .when(applies & ~rules_alone_review).then(pl.max_horizontal("_level", rules_alone_level))
         .otherwise("_level"),
-        _review=pl.col("_review") | (applies & ~ok & pl.lit(cor.rules_alone not in ladder)),
+        _review=pl.col("_review") | (applies & ~ok & rules_alone_review),
         trigger=pl.when(applies).then(pl.lit("rules_floor")).otherwise("trigger"))
     # Cluster escalation: members of a risky cluster across organisations move up.
     top = len(policy.ladder) - 1
@@ -178,6 +190,8 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("_escalated")).then(cluster)
         .when(pl.col("_review") & (pl.col("action") == policy.corroboration.rules_alone)).then(pl.lit(PATH_SENTENCES["rules_alone"]))
         .when(pl.col("_alone") & pl.col("_l_trained")).then(pl.lit(PATH_SENTENCES["model_alone"]))
+        .when(pl.col("_l_established") & pl.col("_l_rules") & (pl.col("trigger") == "rules_floor") & (pl.col("action") == "monitor"))
+        .then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
     )
     rules_first = (pl.col("trigger") == "rules_floor") | ~pl.col("_l_trained")
     evidence = pl.when(rules_first).then(pl.concat_list("rule_reasons", "reasons")).otherwise(pl.concat_list("reasons", "rule_reasons"))

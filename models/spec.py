@@ -47,6 +47,7 @@ class ClusterEscalation(_Strict):
     min_cluster_score: float = Field(ge=0, le=1)
     min_cluster_accounts: int = Field(ge=2)
     min_cluster_orgs: int = Field(default=1, ge=1, description="A cluster inside fewer organisations is one customer, not coordination.")
+    min_account_cross_org_links: int = Field(default=0, ge=0, description="Other organisations the account itself must share a strong indicator with.")
     steps: int = Field(ge=0)
     floor_action: Action
 
@@ -67,6 +68,15 @@ class Corroboration(_Strict):
         if "model" in self.band or "rules" in self.rules_floor:
             raise ValueError("corroboration: a line cannot corroborate itself (model in band, or rules in rules_floor)")
         return self
+
+
+class EstablishedOrg(_Strict):
+    min_verified_share: float = Field(ge=0, le=1)
+    require_corporate_domain: bool
+    min_org_age_days: float = Field(ge=0)
+    max_payment_orgs: int = Field(ge=0)
+    ignored_lines: list[Line] = []
+    rules_alone: Action
 
 
 class Persistence(_Strict):
@@ -113,6 +123,7 @@ class Policy(_Strict):
     rules_floor: RulesFloor
     cluster_escalation: ClusterEscalation
     corroboration: Corroboration
+    established_org: EstablishedOrg
     persistence: Persistence
     first_strong_action: FirstStrongAction
     protections: Protections
@@ -132,7 +143,7 @@ class Policy(_Strict):
                              ("corroboration.band_alone", self.corroboration.band_alone)]:
             if action not in self.ladder:
                 raise ValueError(f"{name}: action {action} is not on the ladder")
-        if "suspend" in (self.corroboration.band_alone, self.corroboration.rules_alone):
+        if "suspend" in (self.corroboration.band_alone, self.corroboration.rules_alone, self.established_org.rules_alone):
             raise ValueError("corroboration: an uncorroborated signal may never lead to suspend")
         return self
 

@@ -128,7 +128,8 @@ def policy_frame(rows):
     # A trained model's row with extraction volume; each test says what it changes.
     base = {"cluster_id": None, "reasons": ["model reason"], "rule_reasons": ["rule reason"], "model_version": "lgbm-x",
             "rules_score": 0.0, "acct_age_days": 3.0, "acct_verified": 0, "acct_payment_present": 0, "acct_req_count_1d": 200.0,
-            "acct_enforced_link_count": 0, "cluster_n_orgs": 0, **{c: 0.0 for c in CONTENT_MARKERS}}
+            "acct_enforced_link_count": 0, "acct_cross_org_links": 0, "cluster_n_orgs": 0, "org_verified_share": 0.0,
+            "org_corporate_domain": 0, "org_age_days": 3.0, "acct_payment_orgs": 0, **{c: 0.0 for c in CONTENT_MARKERS}}
     frame = pl.DataFrame([{**base, **r} for r in rows], schema_overrides={
         "reasons": pl.List(pl.String), "rule_reasons": pl.List(pl.String), "cluster_id": pl.String})
     return frame.with_columns(pl.col("acct_cot_rate_1d").cast(pl.Float64), pl.col("score").cast(pl.Float64),
@@ -177,18 +178,22 @@ def test_no_suspend_without_extraction_content():
     # Coordination across organisations corroborates the band; without content it still stops at verification.
     prior = pl.DataFrame({"account_id": ["c"], "prior_max_score": [0.99], "prior_strong": [None]},
                          schema_overrides={"prior_strong": pl.Boolean})
-    _, a = act([{"account_id": "c", "org_id": "campus", "score": 0.99, "acct_enforced_link_count": 2}], prior=prior)
+    _, a = act([{"account_id": "c", "org_id": "campus", "score": 0.99, "acct_enforced_link_count": 2, "acct_cross_org_links": 1}],
+               prior=prior)
     assert a["c"]["action"] == "require_verification" and a["c"]["protection"] == "no_content_evidence"
 
 
 def test_cluster_evidence_escalates_members():
-    _, a = act([{"account_id": "fresh", "org_id": "o", "score": 0.1, "cluster_id": "hot", "cluster_n_orgs": 12},
-                {"account_id": "calm", "org_id": "o2", "score": 0.1, "cluster_id": "cold", "cluster_n_orgs": 12},
-                {"account_id": "one_org", "org_id": "o3", "score": 0.1, "cluster_id": "hot", "cluster_n_orgs": 1}])
+    linked = {"cluster_n_orgs": 12, "acct_cross_org_links": 4}
+    _, a = act([{"account_id": "fresh", "org_id": "o", "score": 0.1, "cluster_id": "hot", **linked},
+                {"account_id": "calm", "org_id": "o2", "score": 0.1, "cluster_id": "cold", **linked},
+                {"account_id": "one_org", "org_id": "o3", "score": 0.1, "cluster_id": "hot", "cluster_n_orgs": 1, "acct_cross_org_links": 4},
+                {"account_id": "template_only", "org_id": "o4", "score": 0.1, "cluster_id": "hot", "cluster_n_orgs": 12}])
     assert a["fresh"]["action"] == "rate_limit" and "calm" not in a
     assert a["fresh"]["trigger"] == "cluster_escalation"
     assert a["fresh"]["reasons"][0] == "member of coordinated cluster hot (40 accounts, cluster score 0.95)"
     assert "one_org" not in a, "many accounts of one organisation are one customer, not coordination"
+    assert "template_only" not in a, "a prompt template shared with a pool, and nothing else, links unrelated customers"
 
 
 def test_rules_floor_catches_behaviours_the_model_has_not_learned():

@@ -25,7 +25,8 @@ def test_model_band_alone_is_only_monitored():
     assert a["sso"]["corroboration"] == "model"
 
 
-@pytest.mark.parametrize("line", [{"rules_score": 0.5}, {"acct_rubric_rate_1d": 0.4}, {"acct_enforced_link_count": 1}])
+@pytest.mark.parametrize("line", [{"rules_score": 0.5}, {"acct_rubric_rate_1d": 0.4},
+                                  {"acct_enforced_link_count": 1, "acct_cross_org_links": 1}])
 def test_model_band_acts_when_rules_content_or_coordination_agree(line):
     _, a = act([{"account_id": "x", "org_id": "o", "score": 0.6, "acct_req_count_1d": 40.0, **line}])
     assert a["x"]["action"] == "require_verification" and a["x"]["trigger"] == "band"
@@ -46,8 +47,8 @@ def test_rules_alone_go_to_human_review():
     assert a["curious"]["reasons"][1] == "rule reason"
 
 
-@pytest.mark.parametrize("line", [{"acct_req_count_1d": 60.0}, {"acct_enforced_link_count": 3},
-                                  {"score": 0.4}, {"cluster_id": "hot", "cluster_n_orgs": 5}])
+@pytest.mark.parametrize("line", [{"acct_req_count_1d": 60.0}, {"acct_enforced_link_count": 3, "acct_cross_org_links": 2},
+                                  {"score": 0.4}, {"cluster_id": "hot", "cluster_n_orgs": 5, "acct_cross_org_links": 2}])
 def test_rules_floor_acts_with_model_coordination_or_volume(line):
     _, a = act([{"account_id": "x", "org_id": "o", "score": 0.01, "rules_score": 0.55, "acct_cot_rate_1d": 0.5,
                  "acct_req_count_1d": 21.0, **line}])
@@ -64,7 +65,8 @@ def test_cold_start_band_is_the_rules_and_needs_what_they_need():
 
 
 def test_first_strong_action_needs_persistence_or_model_and_rules_at_volume():
-    strong = {"account_id": "x", "org_id": "o", "score": 0.97, "acct_cot_rate_1d": 0.8, "acct_enforced_link_count": 1}
+    strong = {"account_id": "x", "org_id": "o", "score": 0.97, "acct_cot_rate_1d": 0.8, "acct_enforced_link_count": 1,
+              "acct_cross_org_links": 1}
     held = act([strong])[1]["x"]
     assert held["action"] == "require_verification" and held["trigger"] == "persistence"
     assert held["reasons"][0].startswith("first strong action held at verification")
@@ -79,9 +81,23 @@ def test_sample_reasoning_curious_user_is_not_suspended():
     # The bundled sample's free-tier reasoning-curious account (2026-03-14, before this policy): model 0.987
     # after joining a pool's cluster through a shared template, rules 0.65, a few dozen requests, first time high.
     row = {"account_id": "curious", "org_id": "o", "score": 0.987, "rules_score": 0.65, "acct_cot_rate_1d": 0.45,
-           "acct_req_count_1d": 24.0, "acct_enforced_link_count": 1, "acct_age_days": 300.0}
+           "acct_req_count_1d": 24.0, "acct_enforced_link_count": 1, "acct_cross_org_links": 1, "acct_age_days": 300.0}
     _, a = act([row])
     assert a["curious"]["action"] == "require_verification"
+
+
+ESTABLISHED = {"org_verified_share": 1.0, "org_corporate_domain": 1, "org_age_days": 400.0, "acct_payment_orgs": 1}
+
+
+def test_established_org_at_volume_needs_model_or_coordination():
+    # An evaluation harness benchmarking a new model with reasoning on: the rules fire, the model says 0.1.
+    harness = {"account_id": "h", "org_id": "lab", "score": 0.1, "rules_score": 0.5, "acct_req_count_1d": 3000.0, **ESTABLISHED}
+    a = act([harness])[1]["h"]
+    assert a["action"] == "monitor" and a["trigger"] == "rules_floor"
+    assert a["reasons"][0].startswith("established verified organisation")
+    assert act([{**harness, "score": 0.6, "acct_cot_rate_1d": 0.5}])[1]["h"]["action"] == "require_verification"
+    for broken in ({"org_corporate_domain": 0}, {"acct_payment_orgs": 3}, {"org_age_days": 5.0}, {"org_verified_share": 0.2}):
+        assert act([{**harness, **broken}])[1]["h"]["action"] == "rate_limit", broken
 
 
 def test_prior_evidence_is_point_in_time():
