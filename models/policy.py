@@ -97,7 +97,8 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     }
     # An established organisation's expected behaviour (volume) corroborates nothing.
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
-    return {"trained": trained, "risky_cluster": risky, "established": established, **lines}
+    disagrees = trained & (pl.col("score") < cor.rules_alone_model_below)
+    return {"trained": trained, "risky_cluster": risky, "established": established, "model_disagrees": disagrees, **lines}
 
 
 def _any(names: list[str]) -> pl.Expr:
@@ -116,11 +117,14 @@ def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     band_ok = pl.when(pl.col("_l_trained")).then(_any(cor.band)).otherwise(_any(cor.rules_floor))
     alone = (band > mon) & ~band_ok
     # What the rules alone lead to: human review, or (established organisation) the declared ladder step.
-    est_alone = policy.established_org.rules_alone
-    rules_alone_level = pl.when(pl.col("_l_established")).then(pl.lit(ladder.get(est_alone, mon))).otherwise(
-        pl.lit(ladder.get(cor.rules_alone, mon)))
-    rules_alone_review = pl.when(pl.col("_l_established")).then(pl.lit(est_alone not in ladder)).otherwise(
-        pl.lit(cor.rules_alone not in ladder))
+    est_alone, disagrees_alone = policy.established_org.rules_alone, cor.rules_alone_model_disagrees
+    established, disagrees = pl.col("_l_established"), pl.col("_l_model_disagrees")
+    rules_alone_level = (pl.when(established).then(pl.lit(ladder.get(est_alone, mon)))
+                         .when(disagrees).then(pl.lit(ladder.get(disagrees_alone, mon)))
+                         .otherwise(pl.lit(ladder.get(cor.rules_alone, mon))))
+    rules_alone_review = (pl.when(established).then(pl.lit(est_alone not in ladder))
+                          .when(disagrees).then(pl.lit(disagrees_alone not in ladder))
+                          .otherwise(pl.lit(cor.rules_alone not in ladder)))
     alone_level = pl.when(pl.col("_l_trained")).then(pl.lit(ladder.get(cor.band_alone, mon))).otherwise(rules_alone_level)
     df = df.with_columns(_band=band).with_columns(
         _level=pl.when(alone).then(alone_level).otherwise(pl.col("_band")),
@@ -190,8 +194,9 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("_escalated")).then(cluster)
         .when(pl.col("_review") & (pl.col("action") == policy.corroboration.rules_alone)).then(pl.lit(PATH_SENTENCES["rules_alone"]))
         .when(pl.col("_alone") & pl.col("_l_trained")).then(pl.lit(PATH_SENTENCES["model_alone"]))
-        .when(pl.col("_l_established") & pl.col("_l_rules") & (pl.col("trigger") == "rules_floor") & (pl.col("action") == "monitor"))
-        .then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
+        .when(pl.col("_l_rules") & (pl.col("trigger") == "rules_floor") & (pl.col("action") == "monitor"))
+        .then(pl.when(pl.col("_l_established")).then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
+              .otherwise(pl.lit(PATH_SENTENCES["rules_alone_model_disagrees"])))
     )
     rules_first = (pl.col("trigger") == "rules_floor") | ~pl.col("_l_trained")
     evidence = pl.when(rules_first).then(pl.concat_list("rule_reasons", "reasons")).otherwise(pl.concat_list("reasons", "rule_reasons"))

@@ -42,6 +42,8 @@ PATH_SENTENCES = {
     "no_content_evidence": "no extraction content in the account's own traffic: held at verification",
     "persistence": "first strong action held at verification until the behaviour shows on a second day",
     "rules_alone": "extraction rules fired but nothing else agrees (model, coordination or volume): sent to human review",
+    "rules_alone_model_disagrees": ("extraction rules fired but the trained model scores this account low and nothing else "
+                                    "agrees: monitored only"),
     "model_alone": "the model alone flags this account, with no second line of evidence: monitored only",
     "established_rules_alone": ("established verified organisation under its own corporate domain: extraction rules alone "
                                 "are monitored, not acted on"),
@@ -148,7 +150,7 @@ SENTENCES = {
     "acct_new_model_share_1d": lambda r: f"{_pct(r['acct_new_model_share_1d'])} of requests go to a model released in the last two weeks",
     "release_days_since": lambda r: (f"{plural(r['release_days_since'], 'day')} after a model release" if float(r["release_days_since"]) < 365
                                      else "no recent model release"),
-    "acct_cross_org_links": lambda r: (f"shares payment, sign-up network, e-mail domain or timing with {plural(r['acct_cross_org_links'], 'other organisation')}"),
+    "acct_cross_org_links": lambda r: (f"shares payment, sign-up network or e-mail domain with {plural(r['acct_cross_org_links'], 'other organisation')}"),
     "cluster_indicator_kinds": lambda r: f"cluster members share {plural(r['cluster_indicator_kinds'], 'kind')} of indicator",
 }
 

@@ -62,6 +62,8 @@ class Corroboration(_Strict):
     band_alone: Action
     rules_floor: list[Line] = Field(min_length=1, description="Lines that must agree with the rules floor (any one).")
     rules_alone: Action
+    rules_alone_model_below: float = Field(default=0.0, ge=0, le=1, description="Trained-model score under which the model disagrees.")
+    rules_alone_model_disagrees: Action = Field(default="human_review", description="The rules alone, where the trained model disagrees.")
 
     @model_validator(mode="after")
     def _independent(self) -> "Corroboration":
@@ -143,7 +145,8 @@ class Policy(_Strict):
                              ("corroboration.band_alone", self.corroboration.band_alone)]:
             if action not in self.ladder:
                 raise ValueError(f"{name}: action {action} is not on the ladder")
-        if "suspend" in (self.corroboration.band_alone, self.corroboration.rules_alone, self.established_org.rules_alone):
+        cor = self.corroboration
+        if "suspend" in (cor.band_alone, cor.rules_alone, cor.rules_alone_model_disagrees, self.established_org.rules_alone):
             raise ValueError("corroboration: an uncorroborated signal may never lead to suspend")
         return self
 

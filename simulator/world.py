@@ -190,6 +190,10 @@ LOOKALIKES: list[Pop] = [
         thinking=.6, max_tokens=(8192, 16000), out_mean=2500, ua=tuple(UA_SDK), min_n=20, rate_sigma=.3),
 ]
 WIDE_HARD_NEGATIVES = HARD_NEGATIVES + tuple(p.name for p in LOOKALIKES)
+# The legitimate population of a wide world that matches each campaign type on its naive signals.
+LOOKALIKE_OF = {"hydra": "enterprise_rollout", "persona_farm": "enterprise_rollout", "cot_reconstruction": "tutoring_service",
+                "rubric_grader": "judge_pipeline", "censorship_rewrite": "localisation_vendor", "release_chaser": "release_day_eval",
+                "low_and_slow": "reasoning_researcher", "camouflaged_reseller": "aggregator", "technique_prober": "security_redteam"}
 VARIANTS = ("base", "wide")
 
 

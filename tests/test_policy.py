@@ -39,12 +39,16 @@ def test_model_band_acts_on_a_second_day():
 
 
 def test_rules_alone_go_to_human_review():
-    # Reasoning-curious user: the rules fire on its own prompts, the model and everything else disagree.
-    _, a = act([{"account_id": "curious", "org_id": "o", "score": 0.01, "rules_score": 0.55, "acct_cot_rate_1d": 0.5,
-                 "acct_req_count_1d": 21.0}])
-    assert a["curious"]["action"] == "human_review" and a["curious"]["trigger"] == "rules_floor"
-    assert a["curious"]["reasons"][0].startswith("extraction rules fired but nothing else agrees")
-    assert a["curious"]["reasons"][1] == "rule reason"
+    # Reasoning-curious user: the rules fire on its own prompts, nothing else agrees, the model is unsure.
+    curious = {"account_id": "curious", "org_id": "o", "score": 0.25, "rules_score": 0.55, "acct_cot_rate_1d": 0.5,
+               "acct_req_count_1d": 21.0}
+    a = act([curious])[1]["curious"]
+    assert a["action"] == "human_review" and a["trigger"] == "rules_floor"
+    assert a["reasons"][0].startswith("extraction rules fired but nothing else agrees")
+    assert a["reasons"][1] == "rule reason"
+    # Where the trained model has looked and scores it low, analysts are not asked: monitored, reasons on record.
+    low = act([{**curious, "score": 0.01}])[1]["curious"]
+    assert low["action"] == "monitor" and low["reasons"][0].startswith("extraction rules fired but the trained model scores")
 
 
 @pytest.mark.parametrize("line", [{"acct_req_count_1d": 60.0}, {"acct_enforced_link_count": 3, "acct_cross_org_links": 2},
@@ -113,7 +117,7 @@ def test_prior_evidence_is_point_in_time():
 
 
 def test_reasons_text_and_no_raw_feature_names():
-    scores, a = act([{"account_id": "x", "org_id": "o", "score": 0.01, "rules_score": 0.55, "acct_cot_rate_1d": 0.5,
+    scores, a = act([{"account_id": "x", "org_id": "o", "score": 0.25, "rules_score": 0.55, "acct_cot_rate_1d": 0.5,
                       "acct_req_count_1d": 21.0}])
     assert a["x"]["reasons_text"] == "; ".join(a["x"]["reasons"])
     assert scores["reasons_text"][0] == "; ".join(scores["reasons"][0])
