@@ -112,6 +112,10 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
     }
     rates, personas, spread = action_rates(truth_days, actions, campaigns)
     metrics.update(rates)
+    # The same rates once a trained model scores (cold-start days left out): the steady state.
+    steady, _, _ = action_rates(truth_days.filter(pl.col("date") >= eval_from), actions.filter(pl.col("date") >= eval_from), campaigns)
+    metrics.update({f"{k}_modelled_days": steady[k] for k in ("legit_enforced_rate", "legit_human_review_rate", "legit_non_monitor_rate",
+                                                              "hard_negative_worst_rate", "enforcement_precision")})
     sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib, "personas": personas,
                 "campaign_spread": spread, "features": feature_distributions(tables["account_features"], truth_days)}
     return metrics, sections, pngs

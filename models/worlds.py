@@ -21,11 +21,14 @@ TARGETS = [
     ("roc_auc", "min", 0.995, "account ROC-AUC >= 0.995"),
     ("recall_at_fpr_1e-3", "min", 0.95, "recall at FPR 1e-3 >= 0.95"),
     ("campaigns_late", "max", 0, "every campaign >= half its accounts actioned, first action within 1 day (low-and-slow 2)"),
+    ("legit_non_monitor_rate_modelled_days", "max", 0.003, "(steady state, days a trained model scored) legitimate above monitor <= 0.3%"),
+    ("hard_negative_worst_rate_modelled_days", "max", 0.02, "(steady state) each hard-negative persona <= 2%"),
 ]
 COLUMNS = [("world", "world"), ("legit_accounts", "legit"), ("attack_accounts", "attackers"), ("roc_auc", "AUC"),
            ("recall_at_fpr_1e-3", "recall@1e-3"), ("recall_at_fpr_1e-2", "recall@1e-2"),
            ("legit_suspended_accounts", "legit suspended"), ("legit_enforced_rate", "legit enforced"),
            ("legit_human_review_rate", "legit human review"), ("legit_non_monitor_rate", "legit above monitor"),
+           ("legit_non_monitor_rate_modelled_days", "legit above monitor, model days"),
            ("hard_negative_worst", "worst hard-negative persona"), ("enforcement_precision", "precision"),
            ("campaigns_on_time_text", "campaigns on time"), ("campaign_min_actioned_share", "min campaign share actioned"),
            ("campaign_max_days_to_first_action", "max days to first action")]
@@ -72,6 +75,7 @@ def _fmt(v) -> str:
 
 
 def write_summary(out: Path, worlds: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     rows = [_derived(w) for w in worlds]
     lines = ["# distill-guard evaluation over several worlds", "",
              f"{len(rows)} world(s): variant {rows[0]['variant']}, {rows[0]['days']} days from {rows[0]['start']} at scale "
