@@ -17,8 +17,15 @@ from models.reasons import PATH_SENTENCES, plural_expr
 from models.spec import Policy
 
 # Share-of-prompts features that count as extraction content in the account's own traffic.
-CONTENT_MARKERS = ["acct_cot_rate_1d", "acct_rubric_rate_1d", "acct_probe_rate_1d", "acct_lang_coercion_rate_1d",
-                   "acct_rewrite_rate_1d", "acct_maxout_rate_1d", "acct_near_max_share_1d"]
+CONTENT_MARKERS = [
+    "acct_cot_rate_1d",
+    "acct_rubric_rate_1d",
+    "acct_probe_rate_1d",
+    "acct_lang_coercion_rate_1d",
+    "acct_rewrite_rate_1d",
+    "acct_maxout_rate_1d",
+    "acct_near_max_share_1d",
+]
 TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
 EVIDENCE_COLUMNS = ["acct_req_count_1d", "acct_enforced_link_count", "acct_cross_org_links", "cluster_n_orgs"]
 ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs"]
@@ -26,11 +33,39 @@ ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "ac
 POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS, *ORG_COLUMNS]
 LINES = ["model", "rules", "content", "coordination", "volume", "persistence"]
 COLD_START_PREFIX = "rules-"
-SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "reasons_text", "model_version",
-                  "run_id", "rules_score"]
-ACTIONS_COLUMNS = ["date", "account_id", "org_id", "action", "score", "cluster_id", "reasons", "reasons_text", "effective_from",
-                   "expires_at", "model_version", "run_id", "risk_band", "rules_score", "policy_version", "protection",
-                   "trigger", "corroboration"]
+SCORES_COLUMNS = [
+    "date",
+    "account_id",
+    "org_id",
+    "score",
+    "risk_band",
+    "cluster_id",
+    "reasons",
+    "reasons_text",
+    "model_version",
+    "run_id",
+    "rules_score",
+]
+ACTIONS_COLUMNS = [
+    "date",
+    "account_id",
+    "org_id",
+    "action",
+    "score",
+    "cluster_id",
+    "reasons",
+    "reasons_text",
+    "effective_from",
+    "expires_at",
+    "model_version",
+    "run_id",
+    "risk_band",
+    "rules_score",
+    "policy_version",
+    "protection",
+    "trigger",
+    "corroboration",
+]
 MAX_REASONS = 4
 
 
@@ -42,7 +77,9 @@ def active_allowlist(allowlist: pl.DataFrame | None, day: date) -> pl.DataFrame:
     return allowlist.filter(pl.col("expires_at").is_null() | (pl.col("expires_at") > end)).select("org_id").unique()
 
 
-def prior_evidence(policy: Policy, day: date, scores: pl.DataFrame | None, actions: pl.DataFrame | None) -> pl.DataFrame:
+def prior_evidence(
+    policy: Policy, day: date, scores: pl.DataFrame | None, actions: pl.DataFrame | None
+) -> pl.DataFrame:
     """Per account, from days published before ``day``: the highest score in the persistence lookback and
     whether a first strong action was already taken (point-in-time: rows on or after ``day`` are ignored)."""
     lookback = day - timedelta(days=policy.persistence.lookback_days)
@@ -51,12 +88,21 @@ def prior_evidence(policy: Policy, day: date, scores: pl.DataFrame | None, actio
     high = empty.select("account_id", "prior_max_score")
     strong = empty.select("account_id", "prior_strong")
     if scores is not None and not scores.is_empty():
-        high = (scores.filter(pl.col("date").is_between(lookback, day - timedelta(days=1)))
-                .group_by("account_id").agg(prior_max_score=pl.col("score").max().cast(pl.Float64)))
+        high = (
+            scores.filter(pl.col("date").is_between(lookback, day - timedelta(days=1)))
+            .group_by("account_id")
+            .agg(prior_max_score=pl.col("score").max().cast(pl.Float64))
+        )
     if actions is not None and not actions.is_empty():
-        strong = (actions.filter(pl.col("date").is_between(enforced_from, day - timedelta(days=1))
-                                 & pl.col("action").is_in(policy.first_strong_action.actions))
-                  .select("account_id").unique().with_columns(prior_strong=pl.lit(True)))
+        strong = (
+            actions.filter(
+                pl.col("date").is_between(enforced_from, day - timedelta(days=1))
+                & pl.col("action").is_in(policy.first_strong_action.actions)
+            )
+            .select("account_id")
+            .unique()
+            .with_columns(prior_strong=pl.lit(True))
+        )
     return high.join(strong, on="account_id", how="full", coalesce=True).sort("account_id")
 
 
@@ -81,10 +127,17 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     trained = ~pl.col("model_version").str.starts_with(COLD_START_PREFIX)
     markers = pl.max_horizontal([pl.col(c).fill_null(0) for c in CONTENT_MARKERS])
     linked = pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links
-    risky = ((pl.col("_c_score") >= esc.min_cluster_score) & (pl.col("_c_n") >= esc.min_cluster_accounts)
-             & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs) & linked).fill_null(False)
-    established = ((pl.col("org_verified_share") >= est.min_verified_share) & (pl.col("org_age_days") >= est.min_org_age_days)
-                   & (pl.col("acct_payment_orgs") <= est.max_payment_orgs))
+    risky = (
+        (pl.col("_c_score") >= esc.min_cluster_score)
+        & (pl.col("_c_n") >= esc.min_cluster_accounts)
+        & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs)
+        & linked
+    ).fill_null(False)
+    established = (
+        (pl.col("org_verified_share") >= est.min_verified_share)
+        & (pl.col("org_age_days") >= est.min_org_age_days)
+        & (pl.col("acct_payment_orgs") <= est.max_payment_orgs)
+    )
     if est.require_corporate_domain:
         established &= pl.col("org_corporate_domain") == 1
     lines = {
@@ -98,7 +151,13 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     # An established organisation's expected behaviour (volume) corroborates nothing.
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
     disagrees = trained & (pl.col("score") < cor.rules_alone_model_below)
-    return {"trained": trained, "risky_cluster": risky, "established": established, "model_disagrees": disagrees, **lines}
+    return {
+        "trained": trained,
+        "risky_cluster": risky,
+        "established": established,
+        "model_disagrees": disagrees,
+        **lines,
+    }
 
 
 def _any(names: list[str]) -> pl.Expr:
@@ -106,9 +165,9 @@ def _any(names: list[str]) -> pl.Expr:
 
 
 def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
-    """Ladder level (``_level``, -1 = none), human-review flag (``_review``) and ``trigger`` per row."""
+    """Band and rules-floor paths: ladder level (``_level``, -1 = none), review flag (``_review``), ``trigger``."""
     ladder = {a: i for i, a in enumerate(policy.ladder)}
-    cor, floor, esc, first = policy.corroboration, policy.rules_floor, policy.cluster_escalation, policy.first_strong_action
+    cor, floor = policy.corroboration, policy.rules_floor
     band = pl.lit(-1)
     for b in reversed(policy.bands):
         band = pl.when(pl.col("score") >= b.min_score).then(pl.lit(ladder[b.action])).otherwise(band)
@@ -119,42 +178,72 @@ def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     # What the rules alone lead to: human review, or (established organisation) the declared ladder step.
     est_alone, disagrees_alone = policy.established_org.rules_alone, cor.rules_alone_model_disagrees
     established, disagrees = pl.col("_l_established"), pl.col("_l_model_disagrees")
-    rules_alone_level = (pl.when(established).then(pl.lit(ladder.get(est_alone, mon)))
-                         .when(disagrees).then(pl.lit(ladder.get(disagrees_alone, mon)))
-                         .otherwise(pl.lit(ladder.get(cor.rules_alone, mon))))
-    rules_alone_review = (pl.when(established).then(pl.lit(est_alone not in ladder))
-                          .when(disagrees).then(pl.lit(disagrees_alone not in ladder))
-                          .otherwise(pl.lit(cor.rules_alone not in ladder)))
-    alone_level = pl.when(pl.col("_l_trained")).then(pl.lit(ladder.get(cor.band_alone, mon))).otherwise(rules_alone_level)
+    rules_alone_level = (
+        pl.when(established)
+        .then(pl.lit(ladder.get(est_alone, mon)))
+        .when(disagrees)
+        .then(pl.lit(ladder.get(disagrees_alone, mon)))
+        .otherwise(pl.lit(ladder.get(cor.rules_alone, mon)))
+    )
+    rules_alone_review = (
+        pl.when(established)
+        .then(pl.lit(est_alone not in ladder))
+        .when(disagrees)
+        .then(pl.lit(disagrees_alone not in ladder))
+        .otherwise(pl.lit(cor.rules_alone not in ladder))
+    )
+    alone_level = (
+        pl.when(pl.col("_l_trained")).then(pl.lit(ladder.get(cor.band_alone, mon))).otherwise(rules_alone_level)
+    )
     df = df.with_columns(_band=band).with_columns(
         _level=pl.when(alone).then(alone_level).otherwise(pl.col("_band")),
         _review=alone & ~pl.col("_l_trained") & rules_alone_review,
-        _alone=alone, trigger=pl.when(pl.col("_band") >= 0).then(pl.lit("band")))
+        _alone=alone,
+        trigger=pl.when(pl.col("_band") >= 0).then(pl.lit("band")),
+    )
     # Rules floor: acts when another line agrees, else the account goes to human review.
     applies = pl.col("_l_rules") & (pl.col("_level") < ladder[floor.action])
     ok = _any(cor.rules_floor)
     df = df.with_columns(
-        _level=pl.when(applies & ok).then(pl.lit(ladder[floor.action]))
-        .when(applies & ~rules_alone_review).then(pl.max_horizontal("_level", rules_alone_level))
+        _level=pl.when(applies & ok)
+        .then(pl.lit(ladder[floor.action]))
+        .when(applies & ~rules_alone_review)
+        .then(pl.max_horizontal("_level", rules_alone_level))
         .otherwise("_level"),
         _review=pl.col("_review") | (applies & ~ok & rules_alone_review),
-        trigger=pl.when(applies).then(pl.lit("rules_floor")).otherwise("trigger"))
+        trigger=pl.when(applies).then(pl.lit("rules_floor")).otherwise("trigger"),
+    )
+    return df
+
+
+def _escalate_and_hold(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """Cluster escalation, then the first-strong-action gate (persistence or model and rules agreeing)."""
+    ladder = {a: i for i, a in enumerate(policy.ladder)}
+    esc, first = policy.cluster_escalation, policy.first_strong_action
     # Cluster escalation: members of a risky cluster across organisations move up.
     top = len(policy.ladder) - 1
     raised = pl.max_horizontal(pl.col("_level") + esc.steps, pl.lit(ladder[esc.floor_action])).clip(upper_bound=top)
     df = df.with_columns(
         _escalated=pl.col("_l_risky_cluster") & (raised > pl.col("_level")),
-        _level=pl.when(pl.col("_l_risky_cluster")).then(raised).otherwise("_level"))
+        _level=pl.when(pl.col("_l_risky_cluster")).then(raised).otherwise("_level"),
+    )
     df = df.with_columns(trigger=pl.when("_escalated").then(pl.lit("cluster_escalation")).otherwise("trigger"))
     # First strong action: persistence, or model and rules agreeing (with the declared extra lines).
     agree = pl.col("_l_model") & (pl.col("score") >= first.model_and_rules_min_score) & pl.col("_l_rules")
     if first.model_and_rules_also:
         agree &= pl.all_horizontal([pl.col(f"_l_{n}") for n in first.model_and_rules_also])
     allowed = pl.any_horizontal([pl.col("_l_persistence") if n == "persistence" else agree for n in first.needs_any])
-    held = ((pl.col("_level") >= min(ladder[a] for a in first.actions)) & ~pl.col("prior_strong").fill_null(False)
-            & ~allowed & (pl.col("_level") > ladder[first.cap]))
-    return df.with_columns(_held=held, _level=pl.when(held).then(pl.lit(ladder[first.cap])).otherwise("_level"),
-                           trigger=pl.when(held).then(pl.lit("persistence")).otherwise("trigger"))
+    held = (
+        (pl.col("_level") >= min(ladder[a] for a in first.actions))
+        & ~pl.col("prior_strong").fill_null(False)
+        & ~allowed
+        & (pl.col("_level") > ladder[first.cap])
+    )
+    return df.with_columns(
+        _held=held,
+        _level=pl.when(held).then(pl.lit(ladder[first.cap])).otherwise("_level"),
+        trigger=pl.when(held).then(pl.lit("persistence")).otherwise("trigger"),
+    )
 
 
 def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.DataFrame:
@@ -169,15 +258,23 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
     allow = pl.col("org_id").is_in(allowlist["org_id"].implode())
     df = df.with_columns(action=pl.col("_level").replace_strict(inv, default=None, return_dtype=pl.String))
     df = df.with_columns(
-        protection=pl.when(allow & (pl.col("action") == "suspend")).then(pl.lit("allowlisted_org"))
-        .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action])).then(pl.lit("tenured_customer"))
-        .when(~pl.col("_l_content") & (pl.col("_level") > ladder[evidence.max_action_without])).then(pl.lit("no_content_evidence")))
+        protection=pl.when(allow & (pl.col("action") == "suspend"))
+        .then(pl.lit("allowlisted_org"))
+        .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action]))
+        .then(pl.lit("tenured_customer"))
+        .when(~pl.col("_l_content") & (pl.col("_level") > ladder[evidence.max_action_without]))
+        .then(pl.lit("no_content_evidence"))
+    )
     review = policy.corroboration.rules_alone
     return df.with_columns(
-        action=pl.when(pl.col("protection") == "allowlisted_org").then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
-        .when(pl.col("protection") == "tenured_customer").then(pl.lit(tenure.above_max_goes_to))
-        .when(pl.col("protection") == "no_content_evidence").then(pl.lit(evidence.max_action_without))
-        .when(pl.col("_review") & (pl.col("_level") <= ladder["monitor"])).then(pl.lit(review))
+        action=pl.when(pl.col("protection") == "allowlisted_org")
+        .then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
+        .when(pl.col("protection") == "tenured_customer")
+        .then(pl.lit(tenure.above_max_goes_to))
+        .when(pl.col("protection") == "no_content_evidence")
+        .then(pl.lit(evidence.max_action_without))
+        .when(pl.col("_review") & (pl.col("_level") <= ladder["monitor"]))
+        .then(pl.lit(review))
         .otherwise("action"),
         trigger=pl.when(pl.col("protection").is_not_null()).then(pl.lit("protection")).otherwise("trigger"),
     )
@@ -186,24 +283,49 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
 def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     """The reason for the action's path first, then the evidence, in plain language."""
     n_accts = plural_expr(pl.col("_c_n"), "account")
-    cluster = pl.concat_str([pl.lit("member of coordinated cluster "), pl.col("cluster_id"), pl.lit(" ("), n_accts,
-                             pl.lit(", cluster score "), pl.col("_c_score").round(2).cast(pl.String), pl.lit(")")])
+    cluster = pl.concat_str(
+        [
+            pl.lit("member of coordinated cluster "),
+            pl.col("cluster_id"),
+            pl.lit(" ("),
+            n_accts,
+            pl.lit(", cluster score "),
+            pl.col("_c_score").round(2).cast(pl.String),
+            pl.lit(")"),
+        ]
+    )
     path = (
-        pl.when(pl.col("protection").is_not_null()).then(pl.col("protection").replace_strict(PATH_SENTENCES, default=None))
-        .when(pl.col("trigger") == "persistence").then(pl.lit(PATH_SENTENCES["persistence"]))
-        .when(pl.col("_escalated")).then(cluster)
-        .when(pl.col("_review") & (pl.col("action") == policy.corroboration.rules_alone)).then(pl.lit(PATH_SENTENCES["rules_alone"]))
-        .when(pl.col("_alone") & pl.col("_l_trained")).then(pl.lit(PATH_SENTENCES["model_alone"]))
+        pl.when(pl.col("protection").is_not_null())
+        .then(pl.col("protection").replace_strict(PATH_SENTENCES, default=None))
+        .when(pl.col("trigger") == "persistence")
+        .then(pl.lit(PATH_SENTENCES["persistence"]))
+        .when(pl.col("_escalated"))
+        .then(cluster)
+        .when(pl.col("_review") & (pl.col("action") == policy.corroboration.rules_alone))
+        .then(pl.lit(PATH_SENTENCES["rules_alone"]))
+        .when(pl.col("_alone") & pl.col("_l_trained"))
+        .then(pl.lit(PATH_SENTENCES["model_alone"]))
         .when(pl.col("_l_rules") & (pl.col("trigger") == "rules_floor") & (pl.col("action") == "monitor"))
-        .then(pl.when(pl.col("_l_established")).then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
-              .otherwise(pl.lit(PATH_SENTENCES["rules_alone_model_disagrees"])))
+        .then(
+            pl.when(pl.col("_l_established"))
+            .then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
+            .otherwise(pl.lit(PATH_SENTENCES["rules_alone_model_disagrees"]))
+        )
     )
     rules_first = (pl.col("trigger") == "rules_floor") | ~pl.col("_l_trained")
-    evidence = pl.when(rules_first).then(pl.concat_list("rule_reasons", "reasons")).otherwise(pl.concat_list("reasons", "rule_reasons"))
-    corroborating = pl.concat_str([pl.when(pl.col(f"_l_{n}")).then(pl.lit(n)) for n in LINES], separator="+", ignore_nulls=True)
+    evidence = (
+        pl.when(rules_first)
+        .then(pl.concat_list("rule_reasons", "reasons"))
+        .otherwise(pl.concat_list("reasons", "rule_reasons"))
+    )
+    corroborating = pl.concat_str(
+        [pl.when(pl.col(f"_l_{n}")).then(pl.lit(n)) for n in LINES], separator="+", ignore_nulls=True
+    )
     return df.with_columns(
         reasons=pl.concat_list(pl.concat_list(path), evidence)
-        .list.drop_nulls().list.unique(maintain_order=True).list.head(MAX_REASONS),
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
+        .list.head(MAX_REASONS),
         corroboration=corroborating,
     ).with_columns(reasons_text=pl.col("reasons").list.join("; "))
 
@@ -212,9 +334,10 @@ def apply_policy(
     policy: Policy,
     day: date,
     run_id: str,
-    scored: pl.DataFrame,      # account_id, org_id, cluster_id, score, rules_score, reasons, rule_reasons, model_version, POLICY_INPUTS
-    clusters: pl.DataFrame,    # cluster_id, n_accounts, score
-    allowlist: pl.DataFrame,   # org_id (active)
+    # account_id, org_id, cluster_id, score, rules_score, reasons, rule_reasons, model_version, POLICY_INPUTS
+    scored: pl.DataFrame,
+    clusters: pl.DataFrame,  # cluster_id, n_accounts, score
+    allowlist: pl.DataFrame,  # org_id (active)
     prior: pl.DataFrame | None = None,  # prior_evidence(): account_id, prior_max_score, prior_strong
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(account_scores, enforcement_actions) for the day."""
@@ -223,7 +346,7 @@ def apply_policy(
         band_name = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.name)).otherwise(band_name)
     df = _with_inputs(scored, clusters, prior)
     df = df.with_columns(risk_band=band_name, **{f"_l_{k}": v.fill_null(False) for k, v in _lines(policy).items()})
-    df = _reasons(policy, _protect(policy, _decide(policy, df), allowlist))
+    df = _reasons(policy, _protect(policy, _escalate_and_hold(policy, _decide(policy, df)), allowlist))
     df = df.with_columns(date=pl.lit(day), run_id=pl.lit(run_id))
     scores = df.select(SCORES_COLUMNS).sort("account_id")
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
@@ -232,9 +355,11 @@ def apply_policy(
         df.filter(pl.col("action").is_not_null())
         .with_columns(
             effective_from=pl.lit(start),
-            expires_at=pl.lit(start) + pl.duration(days=pl.col("action").replace_strict(days_for, default=7, return_dtype=pl.Int64)),
+            expires_at=pl.lit(start)
+            + pl.duration(days=pl.col("action").replace_strict(days_for, default=7, return_dtype=pl.Int64)),
             policy_version=pl.lit(policy.version),
         )
-        .select(ACTIONS_COLUMNS).sort("account_id")
+        .select(ACTIONS_COLUMNS)
+        .sort("account_id")
     )
     return scores, actions

@@ -26,19 +26,38 @@ ACCOUNTS = [
     ("f3", "farm3", T0 - timedelta(days=1), "edu", "tempmail.dev", "pay_farm", False),
     ("s1", "solo", OLD, "build", "gmail.com", None, True),
 ]
-RELEASES = pl.DataFrame({"model": ["atlas-3", "atlas-4", "atlas-5"],
-                         "released_at": [OLD, T0 - timedelta(days=2, hours=-3), T0 + timedelta(days=3)]},
-                        schema={"model": pl.String, "released_at": pl.Datetime("us", "UTC")})
+RELEASES = pl.DataFrame(
+    {
+        "model": ["atlas-3", "atlas-4", "atlas-5"],
+        "released_at": [OLD, T0 - timedelta(days=2, hours=-3), T0 + timedelta(days=3)],
+    },
+    schema={"model": pl.String, "released_at": pl.Datetime("us", "UTC")},
+)
 
 
 def run(tmp, releases):
     models = {"e1": "atlas-4", "f1": "atlas-4", "f2": "atlas-5"}
-    rows = [dict(account_id=a[0], org_id=a[1], ts=T0 + timedelta(hours=i), prompt=f"hello {i}", model=models.get(a[0], "atlas-3"))
-            for i, a in enumerate(ACCOUNTS)]
+    rows = [
+        dict(
+            account_id=a[0],
+            org_id=a[1],
+            ts=T0 + timedelta(hours=i),
+            prompt=f"hello {i}",
+            model=models.get(a[0], "atlas-3"),
+        )
+        for i, a in enumerate(ACCOUNTS)
+    ]
     rows.append(dict(account_id="e1", org_id="ent", ts=T0 + timedelta(hours=20), prompt="again", model="atlas-3"))
-    _write(requests_frame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC"))), REQUEST_SCHEMA, tmp / "req.parquet")
-    acc = pl.DataFrame(ACCOUNTS, orient="row", schema=["account_id", "org_id", "created_at", "tier", "email_domain",
-                                                       "payment_fingerprint", "verified"])
+    _write(
+        requests_frame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC"))),
+        REQUEST_SCHEMA,
+        tmp / "req.parquet",
+    )
+    acc = pl.DataFrame(
+        ACCOUNTS,
+        orient="row",
+        schema=["account_id", "org_id", "created_at", "tier", "email_domain", "payment_fingerprint", "verified"],
+    )
     acc = acc.with_columns(signup_ip=pl.lit("73.1.1.1"), signup_asn=pl.lit(7922), country=pl.lit("US"))
     _write(acc, ACCOUNT_SCHEMA, tmp / "acc.parquet")
     derived = derive_day([str(tmp / "req.parquet")], tmp / "derived.parquet")
