@@ -57,7 +57,8 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, day: date) -> pl.DataFrame:
 
 def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date,
                 releases: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
-    """The day's account features (1-day part, with organisation and release context), template use and lockstep buckets."""
+    """The day's account features (1-day part, with organisation and release context), template use and lockstep
+    buckets."""
     con.read_parquet(str(derived)).create_view("derived", replace=True)
     con.read_parquet(account_files, hive_partitioning=False).create_view("accounts", replace=True)
     con.register("releases", (releases if releases is not None else empty_releases()).to_arrow())
@@ -70,8 +71,10 @@ def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: li
     org = _run(con, "features/feat_org", day)
     release = _run(con, "features/feat_release", day)
     con.unregister("releases")
-    out["features_1d"] = (out["features_1d"].join(ua, on="account_id", how="left").join(org, on="account_id", how="left")
-                          .join(release, on="account_id", how="left").sort("account_id"))
+    out["features_1d"] = (
+        out["features_1d"].join(ua, on="account_id", how="left").join(org, on="account_id", how="left")
+        .join(release, on="account_id", how="left").sort("account_id")
+    )
     return out
 
 

@@ -283,7 +283,8 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     # domain, client). A shared public prompt template links unrelated customers, and so does lockstep timing on
     # one (a busy pipeline sending a public template meets a pool's buckets by chance).
     # Counted per indicator value, so the cost stays linear in edges.
-    strong = edges.filter(~pl.col("kind").is_in(["template", "lockstep"])).join(accounts.select("account_id", "org_id"), on="account_id")
+    strong = edges.filter(~pl.col("kind").is_in(["template", "lockstep"])).join(
+        accounts.select("account_id", "org_id"), on="account_id")
     per_value = strong.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
     cross = strong.join(per_value, on=["kind", "value"]).group_by("account_id").agg(
         acct_cross_org_links=(pl.col("n_orgs") - 1).max())

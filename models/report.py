@@ -43,8 +43,8 @@ def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus:
     tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
               for t in ("account_scores", "enforcement_actions", "account_features")}
     metrics, sections, pngs = analyse(raw, tables, trained, out)
-    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(), "corpus": str(corpus) if corpus else None,
-                    "variant": variant})
+    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(),
+                    "corpus": str(corpus) if corpus else None, "variant": variant})
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
     report = out / "report.md"
     report.write_text(render(metrics, sections, pngs))
@@ -113,15 +113,18 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
     rates, personas, spread = action_rates(truth_days, actions, campaigns)
     metrics.update(rates)
     # The same rates once a trained model scores (cold-start days left out): the steady state.
-    steady, _, _ = action_rates(truth_days.filter(pl.col("date") >= eval_from), actions.filter(pl.col("date") >= eval_from), campaigns)
-    metrics.update({f"{k}_modelled_days": steady[k] for k in ("legit_enforced_rate", "legit_human_review_rate", "legit_non_monitor_rate",
-                                                              "hard_negative_worst_rate", "enforcement_precision")})
+    modelled_days = pl.col("date") >= eval_from
+    steady, _, _ = action_rates(truth_days.filter(modelled_days), actions.filter(modelled_days), campaigns)
+    steady_keys = ("legit_enforced_rate", "legit_human_review_rate", "legit_non_monitor_rate",
+                   "hard_negative_worst_rate", "enforcement_precision")
+    metrics.update({f"{k}_modelled_days": steady[k] for k in steady_keys})
     sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib, "personas": personas,
                 "campaign_spread": spread, "features": feature_distributions(tables["account_features"], truth_days)}
     return metrics, sections, pngs
 
 
-def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.DataFrame) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame,
+                 campaigns: pl.DataFrame) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """Over every replayed day: legitimate action rates (overall and per population), enforcement precision,
     and per campaign the share of its accounts acted on and the days to the first action."""
     accts = truth_days.group_by("account_id").agg(pl.col("is_attack").first(), pl.col("population").first(),
@@ -136,7 +139,8 @@ def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.
     legit = a.filter(~pl.col("is_attack"))
     personas = (legit.group_by("population").agg(
         accounts=pl.len(), enforced=pl.col("enforced").sum(), human_review=pl.col("reviewed").sum(),
-        suspended=pl.col("suspended").sum(), non_monitor_rate=pl.col("non_monitor").mean(), enforced_rate=pl.col("enforced").mean())
+        suspended=pl.col("suspended").sum(), non_monitor_rate=pl.col("non_monitor").mean(),
+        enforced_rate=pl.col("enforced").mean())
         .sort("population"))
     hard = personas.filter(pl.col("population").is_in(HARD_NEGATIVES))
     acted = a.filter(pl.col("enforced"))
@@ -145,7 +149,8 @@ def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.
             accounts=pl.len(), actioned_share=pl.col("enforced").mean(), first_action=pl.col("first_enforced").min()),
             on="campaign_id", how="left")
         .with_columns(days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days())
-        .select("campaign_id", "behaviour", "start_date", "accounts", "actioned_share", "days_to_first_action").sort("campaign_id"))
+        .select("campaign_id", "behaviour", "start_date", "accounts", "actioned_share", "days_to_first_action")
+        .sort("campaign_id"))
     slow = pl.col("behaviour") == "low_and_slow"
     on_time = spread.filter((pl.col("actioned_share") >= 0.5)
                             & (pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1)))
@@ -155,7 +160,8 @@ def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.
         "legit_enforced_rate": float(legit["enforced"].mean() or 0),
         "legit_human_review_rate": float(legit["reviewed"].mean() or 0),
         "legit_non_monitor_rate": float(legit["non_monitor"].mean() or 0),
-        "hard_negative_worst_persona": hard.sort("non_monitor_rate", descending=True)["population"].first() if hard.height else None,
+        "hard_negative_worst_persona": (hard.sort("non_monitor_rate", descending=True)["population"].first()
+                                        if hard.height else None),
         "hard_negative_worst_rate": float(hard["non_monitor_rate"].max() or 0) if hard.height else 0.0,
         "hard_negative_worst_enforced_rate": float(hard["enforced_rate"].max() or 0) if hard.height else 0.0,
         "enforcement_precision": float(acted["is_attack"].mean()) if acted.height else None,
@@ -165,7 +171,8 @@ def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.
         "persona_rates": {r["population"]: {"accounts": r["accounts"], "non_monitor_rate": r["non_monitor_rate"],
                                             "enforced_rate": r["enforced_rate"], "suspended": r["suspended"]}
                           for r in personas.iter_rows(named=True)},
-        "campaign_rows": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()} for r in spread.iter_rows(named=True)],
+        "campaign_rows": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+                          for r in spread.iter_rows(named=True)],
     }
     return rates, personas, spread
 
@@ -212,9 +219,11 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         f"- campaigns with a non-monitor action within 2 days of their start: {m['campaigns_acted_within_2_days']} of {m['campaigns']}"
         f" (never acted on: {m['campaigns_never_acted']})", "",
         "## Per behaviour (attackers)", "", _md(s["behaviour"]), "",
-        f"- legitimate accounts: {m['legit_accounts']}; enforced (rate_limit or stronger): {f(m['legit_enforced_rate'])}; "
+        f"- legitimate accounts: {m['legit_accounts']}; enforced (rate_limit or stronger): "
+        f"{f(m['legit_enforced_rate'])}; "
         f"human review: {f(m['legit_human_review_rate'])}; any action above monitor: {f(m['legit_non_monitor_rate'])}",
-        f"- enforcement precision (accounts with rate_limit or stronger that attack): {f(m['enforcement_precision'])}", "",
+        f"- enforcement precision (accounts with rate_limit or stronger that attack): "
+        f"{f(m['enforcement_precision'])}", "",
         "## Hard negatives and look-alikes (all replayed days, cold start included)", "", _md(s["hard"]), "",
         "## Action rates per legitimate population (all replayed days)", "", _md(s["personas"]), "",
         "## Campaigns: share of accounts acted on (rate_limit or stronger) and days to the first action", "",

@@ -164,7 +164,8 @@ def cmd_evaluate(args) -> int:
     if args.seeds:
         from models.worlds import evaluate_worlds
 
-        modes = {"without": [False], "with": [True], "both": [False, True]}[args.corpus_mode or ("both" if corpus else "without")]
+        mode = args.corpus_mode or ("both" if corpus else "without")
+        modes = {"without": [False], "with": [True], "both": [False, True]}[mode]
         if any(modes) and corpus is None:
             raise SystemExit("--corpus-mode with/both needs --corpus")
         path = evaluate_worlds(Path(args.out), args.seeds, args.days, args.scale, args.start, corpus, modes,
@@ -196,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--corpus", help="folder of public prompt corpora to draw real prompt text from")
     s.add_argument("--quiet", action="store_true")
     s.add_argument("--variant", choices=["base", "wide"], default="base",
-                   help="base: the sample's populations; wide: look-alikes of every campaign type, randomised per seed, and a release calendar")
+                   help="base: the sample's populations; wide: look-alikes of every campaign type, randomised per "
+                   "seed, and a release calendar")
     s.set_defaults(fn=cmd_simulate)
 
     for name, fn, helptext in [("run", cmd_run, "materialise every daily asset for each day in order (also the backfill command)"),
@@ -227,11 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", type=float, default=0.05)
     e.add_argument("--start", type=_date, default=date(2026, 4, 6))
     e.add_argument("--corpus", help="mix real prompt text from these corpora into the simulated traffic")
-    e.add_argument("--seeds", type=int, nargs="+", help="evaluate several worlds (one per seed, and per corpus mode) and "
+    e.add_argument("--seeds", type=int, nargs="+",
+                   help="evaluate several worlds (one per seed, and per corpus mode) and "
                    "summarise the worst case and spread in <out>/summary.md")
-    e.add_argument("--corpus-mode", choices=["without", "with", "both"], help="with --seeds: worlds without, with or both "
+    e.add_argument("--corpus-mode", choices=["without", "with", "both"],
+                   help="with --seeds: worlds without, with or both "
                    "ways (default: both when --corpus is given)")
-    e.add_argument("--variant", choices=["base", "wide"], help="simulated world: base (the sample's populations) or wide "
+    e.add_argument("--variant", choices=["base", "wide"],
+                   help="simulated world: base (the sample's populations) or wide "
                    "(look-alikes of every campaign type, randomised per seed); default wide with --seeds, else base")
     e.set_defaults(fn=cmd_evaluate)
     return p

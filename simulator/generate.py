@@ -272,7 +272,8 @@ def write_labels(world: World, out: Path) -> pl.DataFrame:
         for aid in take["account_id"].sort():
             rows.append((aid, 1, c["campaign_id"], confirm, "incident_review"))
     reviewed = {"casual_chat": .01, "developer": .05, "enterprise_app": .05, "aggregator": .5, "reasoning_curious": .2,
-                "labeling_pipeline": .5, "eval_harness": .3, "synthetic_contract": .5, "class_hackathon": .2, "enterprise_ramp": .1,
+                "labeling_pipeline": .5, "eval_harness": .3, "synthetic_contract": .5, "class_hackathon": .2,
+                "enterprise_ramp": .1,
                 # Look-alikes of the evaluation worlds (absent from the base sample, so its labels are unchanged).
                 "enterprise_rollout": .05, "judge_pipeline": .5, "tutoring_service": .3, "release_day_eval": .3,
                 "security_redteam": .5, "localisation_vendor": .5, "reasoning_researcher": .1}
@@ -320,7 +321,8 @@ def write_releases(world: World, out: Path) -> pl.DataFrame:
                         "released_at": [_day_start(world, -400), _day_start(world, -200),
                                         _day_start(world, world.release_day)]},
                        schema={"model": pl.String, "released_at": pl.Datetime("us", "UTC")})
-    _write(rel, pa.schema([("model", pa.string()), ("released_at", pa.timestamp("us", tz="UTC"))]), out / "releases" / "releases.parquet")
+    schema = pa.schema([("model", pa.string()), ("released_at", pa.timestamp("us", tz="UTC"))])
+    _write(rel, schema, out / "releases" / "releases.parquet")
     return rel
 
 
