@@ -40,6 +40,9 @@ LOCKSTEP_MIN_SHARE = 0.1
 # Client strings shared by huge numbers of unrelated users say nothing about coordination.
 GENERIC_CLIENTS = ["curl/", "httpx/", "python-requests/", "Mozilla/", "anthropic-", "okhttp/", "Go-http-client/"]
 RISKY_TIERS = ["free", "edu", "startup", "research"]
+# Indicators that link unrelated customers too (a public template; lockstep on one): not enough for an
+# account-level link to another organisation or to an enforced account.
+WEAK_KINDS = ["template", "lockstep"]
 INDICATOR_WORDS = {
     "payment": "share one payment instrument",
     "signup_net": "signed up from one network within 48 hours",
@@ -272,10 +275,13 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     ctx = ctx.join(clusters.select("cluster_id", *CLUSTER_FEATURES), on="cluster_id", how="left")
     ctx = ctx.with_columns([pl.col(c).fill_null(0) for c in CLUSTER_FEATURES])
     # Direct links to accounts enforced before today, whatever the cluster.
-    enforced_nodes = edges.join(enforced, on="account_id", how="semi").select("kind", "value").unique()
+    # Through strong indicators only: a public prompt template shared with an enforced pool links unrelated customers.
+    strong_edges = edges.filter(~pl.col("kind").is_in(WEAK_KINDS))
+    enforced_nodes = strong_edges.join(enforced, on="account_id", how="semi").select("kind", "value").unique()
     links = (
-        edges.join(enforced_nodes, on=["kind", "value"], how="semi")
-        .join(edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}), on=["kind", "value"])
+        strong_edges.join(enforced_nodes, on=["kind", "value"], how="semi")
+        .join(strong_edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}),
+              on=["kind", "value"])
         .filter(pl.col("account_id") != pl.col("enforced_id"))
         .group_by("account_id").agg(acct_enforced_link_count=pl.col("enforced_id").n_unique())
     )
@@ -283,7 +289,7 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     # domain, client). A shared public prompt template links unrelated customers, and so does lockstep timing on
     # one (a busy pipeline sending a public template meets a pool's buckets by chance).
     # Counted per indicator value, so the cost stays linear in edges.
-    strong = edges.filter(~pl.col("kind").is_in(["template", "lockstep"])).join(
+    strong = strong_edges.join(
         accounts.select("account_id", "org_id"), on="account_id")
     per_value = strong.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
     cross = strong.join(per_value, on=["kind", "value"]).group_by("account_id").agg(

@@ -250,6 +250,7 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
     ladder = {a: i for i, a in enumerate(policy.ladder)}
     inv = {i: a for a, i in ladder.items()}
     tenure, evidence = policy.protections.tenured, policy.protections.content_evidence
+    est = policy.established_org
     tenured = pl.col("acct_age_days") >= tenure.min_age_days
     if tenure.require_verified:
         tenured &= pl.col("acct_verified") == 1
@@ -262,6 +263,8 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
         .then(pl.lit("allowlisted_org"))
         .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action]))
         .then(pl.lit("tenured_customer"))
+        .when(pl.col("_l_established") & (pl.col("_level") > ladder[est.max_automatic_action]))
+        .then(pl.lit("established_org"))
         .when(~pl.col("_l_content") & (pl.col("_level") > ladder[evidence.max_action_without]))
         .then(pl.lit("no_content_evidence"))
     )
@@ -271,6 +274,8 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
         .then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
         .when(pl.col("protection") == "tenured_customer")
         .then(pl.lit(tenure.above_max_goes_to))
+        .when(pl.col("protection") == "established_org")
+        .then(pl.lit(est.above_max_goes_to))
         .when(pl.col("protection") == "no_content_evidence")
         .then(pl.lit(evidence.max_action_without))
         .when(pl.col("_review") & (pl.col("_level") <= ladder["monitor"]))

@@ -46,6 +46,10 @@ PATH_SENTENCES = {
     "tenured_customer": (
         "long-standing verified paying customer: sent to human review instead of a stronger automatic action"
     ),
+    "established_org": (
+        "established verified organisation under its own corporate domain: sent to human review instead of a "
+        "stronger automatic action"
+    ),
     "no_content_evidence": "no extraction content in the account's own traffic: held at verification",
     "persistence": "first strong action held at verification until the behaviour shows on a second day",
     "rules_alone": (
@@ -169,7 +173,8 @@ SENTENCES = {
         f"cluster holds {plural(r['cluster_enforced_members'], 'account')} already enforced"
     ),
     "acct_enforced_link_count": lambda r: (
-        f"shares payment, network or templates with {plural(r['acct_enforced_link_count'], 'account')} already enforced"
+        "shares payment, sign-up network or e-mail domain with "
+        f"{plural(r['acct_enforced_link_count'], 'account')} already enforced"
     ),
     "cluster_new_member_share_1d": lambda r: (
         f"{_pct(r['cluster_new_member_share_1d'])} of the cluster's active accounts are new today (replacements)"

@@ -84,6 +84,8 @@ class EstablishedOrg(_Strict):
     max_payment_orgs: int = Field(ge=0)
     ignored_lines: list[Line] = []
     rules_alone: Action
+    max_automatic_action: Action = "suspend"
+    above_max_goes_to: Action = "human_review"
 
 
 class Persistence(_Strict):
