@@ -40,6 +40,7 @@ LOCKSTEP_MIN_SHARE = 0.1
 # Client strings shared by huge numbers of unrelated users say nothing about coordination.
 GENERIC_CLIENTS = ["curl/", "httpx/", "python-requests/", "Mozilla/", "anthropic-", "okhttp/", "Go-http-client/"]
 RISKY_TIERS = ["free", "edu", "startup", "research"]
+ACADEMIC = r"(\.edu$|\.edu\.|\.ac\.)"
 # Indicators that link unrelated customers too (a public template; lockstep on one): not enough for an
 # account-level link to another organisation or to an enforced account.
 WEAK_KINDS = ["template", "lockstep"]
@@ -76,7 +77,9 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
         .select("account_id", pl.lit("payment").alias("kind"), pl.col("payment_fingerprint").alias("value")),
         accounts.select("account_id", pl.lit("signup_net").alias("kind"),
                         pl.concat_str([net, _creation_bucket()], separator="|").alias("value")).drop_nulls("value"),
-        accounts.filter(~pl.col("email_domain").is_in(WEBMAIL_DOMAINS))
+        # Webmail and academic domains are public: thousands of unrelated students share a university's domain,
+        # and pools register with it too, so a class created the same week would join the pool.
+        accounts.filter(~pl.col("email_domain").is_in(WEBMAIL_DOMAINS) & ~pl.col("email_domain").str.contains(ACADEMIC))
         .select("account_id", pl.lit("email_domain").alias("kind"),
                 pl.concat_str([pl.col("email_domain"), _creation_bucket()], separator="|").alias("value")),
     ]
