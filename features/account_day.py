@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from features import contract, objectstore, reference
 from features.raw import scan_contract
 from features.derivations import derive_requests
+from features.releases import empty as empty_releases
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DERIVED_COLUMNS = [
@@ -79,15 +80,24 @@ ACCOUNT_DAY_BUCKET_ROWS = 3_000_000
 
 
 def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date,
+                releases: pl.DataFrame | None = None,
                 bucket_rows: int = ACCOUNT_DAY_BUCKET_ROWS) -> dict[str, pl.DataFrame]:
-    """The day's account features (1-day part), template use and lockstep buckets."""
+    """The day's account features (1-day part, with organisation and release context), template use and lockstep
+    buckets."""
     objectstore.duckdb_relation(con, account_files).create_view("accounts", replace=True)
+    con.register("releases", (releases if releases is not None else empty_releases()).to_arrow())
     out = {"features_1d": _per_account_features(con, str(derived), day, bucket_rows)}
     con.read_parquet(str(derived)).create_view("derived", replace=True)
     out["templates"] = _run(con, "features/feat_account_templates", day)
     out["sync"] = _run(con, "features/feat_sync_buckets", day)
     ua = con.sql(sql("features/feat_account_user_agent")).pl()
-    out["features_1d"] = out["features_1d"].join(ua, on="account_id", how="left")
+    org = _run(con, "features/feat_org", day)
+    release = _run(con, "features/feat_release", day)
+    con.unregister("releases")
+    out["features_1d"] = (
+        out["features_1d"].join(ua, on="account_id", how="left").join(org, on="account_id", how="left")
+        .join(release, on="account_id", how="left").sort("account_id")
+    )
     return out
 
 

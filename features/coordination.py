@@ -43,6 +43,10 @@ LOCKSTEP_MIN_SHARE = 0.1
 # Client strings shared by huge numbers of unrelated users say nothing about coordination.
 GENERIC_CLIENTS = ["curl/", "httpx/", "python-requests/", "Mozilla/", "anthropic-", "okhttp/", "Go-http-client/"]
 RISKY_TIERS = ["free", "edu", "startup", "research"]
+ACADEMIC = r"(\.edu$|\.edu\.|\.ac\.)"
+# Indicators that link unrelated customers too (a public template; lockstep on one): not enough for an
+# account-level link to another organisation or to an enforced account.
+WEAK_KINDS = ["template", "lockstep"]
 INDICATOR_WORDS = {
     "payment": "share one payment instrument",
     "signup_net": "signed up from one network within 48 hours",
@@ -77,7 +81,9 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
         .select("account_id", pl.lit("payment").alias("kind"), pl.col("payment_fingerprint").alias("value")),
         accounts.select("account_id", pl.lit("signup_net").alias("kind"),
                         pl.concat_str([net, _creation_bucket()], separator="|").alias("value")).drop_nulls("value"),
-        accounts.filter(~pl.col("email_domain").is_in(WEBMAIL_DOMAINS))
+        # Webmail and academic domains are public: thousands of unrelated students share a university's domain,
+        # and pools register with it too, so a class created the same week would join the pool.
+        accounts.filter(~pl.col("email_domain").is_in(WEBMAIL_DOMAINS) & ~pl.col("email_domain").str.contains(ACADEMIC))
         .select("account_id", pl.lit("email_domain").alias("kind"),
                 pl.concat_str([pl.col("email_domain"), _creation_bucket()], separator="|").alias("value")),
     ]
@@ -288,23 +294,36 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     ctx = ctx.join(clusters.select("cluster_id", *CLUSTER_FEATURES), on="cluster_id", how="left")
     ctx = ctx.with_columns([pl.col(c).fill_null(0) for c in CLUSTER_FEATURES])
     # Direct links to accounts enforced before today, whatever the cluster.
-    enforced_nodes = edges.join(enforced, on="account_id", how="semi").select("kind", "value").unique()
+    # Through strong indicators only: a public prompt template shared with an enforced pool links unrelated customers.
+    strong_edges = edges.filter(~pl.col("kind").is_in(WEAK_KINDS))
+    enforced_nodes = strong_edges.join(enforced, on="account_id", how="semi").select("kind", "value").unique()
     links = (
-        edges.join(enforced_nodes, on=["kind", "value"], how="semi")
-        .join(edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}), on=["kind", "value"])
+        strong_edges.join(enforced_nodes, on=["kind", "value"], how="semi")
+        .join(strong_edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}),
+              on=["kind", "value"])
         .filter(pl.col("account_id") != pl.col("enforced_id"))
         .group_by("account_id").agg(acct_enforced_link_count=pl.col("enforced_id").n_unique())
     )
+    # Most other organisations sharing one strong indicator with the account (payment, signup network, e-mail
+    # domain, client). A shared public prompt template links unrelated customers, and so does lockstep timing on
+    # one (a busy pipeline sending a public template meets a pool's buckets by chance).
+    # Counted per indicator value, so the cost stays linear in edges.
+    strong = strong_edges.join(
+        accounts.select("account_id", "org_id"), on="account_id")
+    per_value = strong.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
+    cross = strong.join(per_value, on=["kind", "value"]).group_by("account_id").agg(
+        acct_cross_org_links=(pl.col("n_orgs") - 1).max())
     created = accounts.select("org_id", "created_at")
     org_new = created.filter(
         pl.col("created_at") >= pl.lit(day - timedelta(days=WINDOW_DAYS - 1)).cast(pl.Datetime("us", "UTC"))
     ).group_by("org_id").agg(org_new_accounts_7d=pl.len())
     org_size = created.group_by("org_id").agg(org_accounts_total=pl.len())
     return (
-        ctx.join(links, on="account_id", how="left")
+        ctx.join(links, on="account_id", how="left").join(cross, on="account_id", how="left")
         .join(org_new, on="org_id", how="left").join(org_size, on="org_id", how="left")
         .with_columns(
             pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
+            pl.col("acct_cross_org_links").fill_null(0).cast(pl.Int64),
             pl.col("org_new_accounts_7d").fill_null(0).cast(pl.Int64),
             pl.col("org_accounts_total").fill_null(0).cast(pl.Int64),
             acct_in_cluster=pl.col("cluster_id").is_not_null().cast(pl.Int32),

@@ -16,6 +16,7 @@ from features.account_day import account_day, account_window, derive_day
 from features.coordination import WINDOW_DAYS, Coordination, coordinate
 from features.contract import ACCOUNTS
 from features.raw import RawWarehouse, scan_contract
+from features.releases import load_releases
 from features.store import Store
 
 # Identifier and text columns that travel with the features but are not model inputs.
@@ -32,7 +33,8 @@ def derive(raw: RawWarehouse, store: Store, day: date) -> None:
 
 
 def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
-    out = account_day(con, store.path("derived", day), raw.ready_files("accounts", day), day)
+    releases = load_releases(raw.files("releases"))
+    out = account_day(con, store.path("derived", day), raw.ready_files("accounts", day), day, releases)
     store.write("features_1d", day, out["features_1d"])
     store.write("templates", day, out["templates"])
     store.write("sync", day, out["sync"])

@@ -27,6 +27,7 @@ class PublishedDay:
     members: pl.DataFrame
     actions: pl.DataFrame       # published enforcement_actions
     allowlist: pl.DataFrame     # org_id, active that day
+    prior: pl.DataFrame | None = None  # persistence evidence from the days before (models.policy.prior_evidence)
 
 
 @dataclass
@@ -65,7 +66,7 @@ def candidate_actions(model: TrainedModel | None, days: list[PublishedDay], poli
     frames = []
     for d in days:
         scored, clusters = score_day(d.features, d.clusters.drop("score", strict=False), d.members, model)
-        _, actions = apply_policy(policy, d.day, "gate", scored, clusters, d.allowlist)
+        _, actions = apply_policy(policy, d.day, "gate", scored, clusters, d.allowlist, d.prior)
         frames.append(actions.select("date", "account_id", "action"))
     return pl.concat(frames) if frames else pl.DataFrame(schema={"date": pl.Date, "account_id": pl.String,
                                                                    "action": pl.String})

@@ -1,4 +1,11 @@
-"""Policy: score bands, cluster evidence, allowlist and tenure protections -> actions with durations."""
+"""Policy: score bands, corroboration, persistence, cluster evidence and protections -> actions with durations.
+
+No action above ``monitor`` rests on one signal alone (models/policy.yaml, ``corroboration``): a model band
+needs the rules, extraction content, coordination or persistence to agree; the rules floor needs the model,
+coordination or volume, and alone sends the account to human review. An account's first ``degrade_reasoning``
+or ``suspend`` needs persistence over days, or model and rules agreeing at extraction volume. Every action row
+names the path that decided it (``trigger``) and the lines of evidence that held (``corroboration``).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,60 @@ from datetime import date, datetime, timedelta, timezone
 
 import polars as pl
 
+from models.reasons import PATH_SENTENCES, plural_expr
 from models.spec import Policy
 
 # Share-of-prompts features that count as extraction content in the account's own traffic.
-CONTENT_MARKERS = ["acct_cot_rate_1d", "acct_rubric_rate_1d", "acct_probe_rate_1d", "acct_lang_coercion_rate_1d",
-                   "acct_rewrite_rate_1d", "acct_maxout_rate_1d", "acct_near_max_share_1d"]
-SCORES_COLUMNS = ["date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "model_version", "run_id", "rules_score"]
-ACTIONS_COLUMNS = ["date", "account_id", "org_id", "action", "score", "cluster_id", "reasons", "effective_from",
-                   "expires_at", "model_version", "run_id", "risk_band", "rules_score", "policy_version", "protection"]
+CONTENT_MARKERS = [
+    "acct_cot_rate_1d",
+    "acct_rubric_rate_1d",
+    "acct_probe_rate_1d",
+    "acct_lang_coercion_rate_1d",
+    "acct_rewrite_rate_1d",
+    "acct_maxout_rate_1d",
+    "acct_near_max_share_1d",
+]
+TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
+EVIDENCE_COLUMNS = ["acct_req_count_1d", "acct_enforced_link_count", "acct_cross_org_links", "cluster_n_orgs"]
+ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs"]
+# Account feature columns the policy reads beside the scores.
+POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS, *ORG_COLUMNS]
+LINES = ["model", "rules", "content", "coordination", "volume", "persistence"]
+COLD_START_PREFIX = "rules-"
+SCORES_COLUMNS = [
+    "date",
+    "account_id",
+    "org_id",
+    "score",
+    "risk_band",
+    "cluster_id",
+    "reasons",
+    "reasons_text",
+    "model_version",
+    "run_id",
+    "rules_score",
+]
+ACTIONS_COLUMNS = [
+    "date",
+    "account_id",
+    "org_id",
+    "action",
+    "score",
+    "cluster_id",
+    "reasons",
+    "reasons_text",
+    "effective_from",
+    "expires_at",
+    "model_version",
+    "run_id",
+    "risk_band",
+    "rules_score",
+    "policy_version",
+    "protection",
+    "trigger",
+    "corroboration",
+]
+MAX_REASONS = 4
 
 
 def active_allowlist(allowlist: pl.DataFrame | None, day: date) -> pl.DataFrame:
@@ -24,78 +77,294 @@ def active_allowlist(allowlist: pl.DataFrame | None, day: date) -> pl.DataFrame:
     return allowlist.filter(pl.col("expires_at").is_null() | (pl.col("expires_at") > end)).select("org_id").unique()
 
 
-def apply_policy(
-    policy: Policy,
-    day: date,
-    run_id: str,
-    scored: pl.DataFrame,      # account_id, org_id, cluster_id, score, rules_score, reasons, model_version, tenure and CONTENT_MARKERS columns
-    clusters: pl.DataFrame,    # cluster_id, n_accounts, score
-    allowlist: pl.DataFrame,   # org_id (active)
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(account_scores, enforcement_actions) for the day."""
-    ladder = {a: i for i, a in enumerate(policy.ladder)}
-    duration = {b.action: b.duration_days for b in policy.bands}
-    band_expr = pl.lit("low")
-    action_expr = pl.lit(None, dtype=pl.String)
-    for b in reversed(policy.bands):
-        band_expr = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.name)).otherwise(band_expr)
-        action_expr = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.action)).otherwise(action_expr)
-    esc = policy.cluster_escalation
-    tenure = policy.protections.tenured
+def prior_evidence(
+    policy: Policy, day: date, scores: pl.DataFrame | None, actions: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Per account, from days published before ``day``: the highest score in the persistence lookback and
+    whether a first strong action was already taken (point-in-time: rows on or after ``day`` are ignored)."""
+    lookback = day - timedelta(days=policy.persistence.lookback_days)
+    enforced_from = day - timedelta(days=policy.first_strong_action.already_enforced_lookback_days)
+    empty = prior_evidence_empty()
+    high = empty.select("account_id", "prior_max_score")
+    strong = empty.select("account_id", "prior_strong")
+    if scores is not None and not scores.is_empty():
+        high = (
+            scores.filter(pl.col("date").is_between(lookback, day - timedelta(days=1)))
+            .group_by("account_id")
+            .agg(prior_max_score=pl.col("score").max().cast(pl.Float64))
+        )
+    if actions is not None and not actions.is_empty():
+        strong = (
+            actions.filter(
+                pl.col("date").is_between(enforced_from, day - timedelta(days=1))
+                & pl.col("action").is_in(policy.first_strong_action.actions)
+            )
+            .select("account_id")
+            .unique()
+            .with_columns(prior_strong=pl.lit(True))
+        )
+    return high.join(strong, on="account_id", how="full", coalesce=True).sort("account_id")
+
+
+def _with_inputs(scored: pl.DataFrame, clusters: pl.DataFrame, prior: pl.DataFrame | None) -> pl.DataFrame:
+    # Scores stored before a policy input existed (older backfilled days) simply lack that evidence.
+    missing = [c for c in POLICY_INPUTS if c not in scored.columns]
+    df = scored.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in missing])
+    if "rule_reasons" not in df.columns:
+        df = df.with_columns(rule_reasons=pl.lit([], dtype=pl.List(pl.String)))
     c = clusters.select("cluster_id", pl.col("n_accounts").alias("_c_n"), pl.col("score").alias("_c_score"))
-    df = (
-        scored.join(c, on="cluster_id", how="left")
-        .with_columns(risk_band=band_expr, _base=action_expr)
-        .with_columns(_level=pl.col("_base").replace_strict(ladder, default=-1, return_dtype=pl.Int32))
+    prior = prior if prior is not None else prior_evidence_empty()
+    return df.join(c, on="cluster_id", how="left").join(prior, on="account_id", how="left")
+
+
+def prior_evidence_empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"account_id": pl.String, "prior_max_score": pl.Float64, "prior_strong": pl.Boolean})
+
+
+def _lines(policy: Policy) -> dict[str, pl.Expr]:
+    """Each line of evidence as a boolean expression over the joined frame."""
+    cor, esc, est = policy.corroboration, policy.cluster_escalation, policy.established_org
+    trained = ~pl.col("model_version").str.starts_with(COLD_START_PREFIX)
+    markers = pl.max_horizontal([pl.col(c).fill_null(0) for c in CONTENT_MARKERS])
+    linked = pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links
+    risky = (
+        (pl.col("_c_score") >= esc.min_cluster_score)
+        & (pl.col("_c_n") >= esc.min_cluster_accounts)
+        & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs)
+        & linked
+    ).fill_null(False)
+    established = (
+        (pl.col("org_verified_share") >= est.min_verified_share)
+        & (pl.col("org_age_days") >= est.min_org_age_days)
+        & (pl.col("acct_payment_orgs") <= est.max_payment_orgs)
     )
-    floor = policy.rules_floor
-    df = df.with_columns(_level=pl.when(pl.col("rules_score") >= floor.min_rules_score)
-                         .then(pl.max_horizontal("_level", pl.lit(ladder[floor.action])))
-                         .otherwise(pl.col("_level")))
-    risky_cluster = (pl.col("_c_score") >= esc.min_cluster_score) & (pl.col("_c_n") >= esc.min_cluster_accounts)
-    top = len(policy.ladder) - 1
+    if est.require_corporate_domain:
+        established &= pl.col("org_corporate_domain") == 1
+    lines = {
+        "model": trained & (pl.col("score") >= cor.model_min_score),
+        "rules": pl.col("rules_score") >= policy.rules_floor.min_rules_score,
+        "content": markers >= policy.protections.content_evidence.min_marker_rate,
+        "coordination": risky | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
+        "volume": pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d,
+        "persistence": pl.col("prior_max_score").fill_null(0) >= policy.persistence.min_prior_score,
+    }
+    # An established organisation's expected behaviour (volume) corroborates nothing.
+    lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
+    disagrees = trained & (pl.col("score") < cor.rules_alone_model_below)
+    return {
+        "trained": trained,
+        "risky_cluster": risky,
+        "established": established,
+        "model_disagrees": disagrees,
+        **lines,
+    }
+
+
+def _any(names: list[str]) -> pl.Expr:
+    return pl.any_horizontal([pl.col(f"_l_{n}") for n in names])
+
+
+def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """Band and rules-floor paths: ladder level (``_level``, -1 = none), review flag (``_review``), ``trigger``."""
+    ladder = {a: i for i, a in enumerate(policy.ladder)}
+    cor, floor = policy.corroboration, policy.rules_floor
+    band = pl.lit(-1)
+    for b in reversed(policy.bands):
+        band = pl.when(pl.col("score") >= b.min_score).then(pl.lit(ladder[b.action])).otherwise(band)
+    mon = ladder["monitor"]
+    # Band path. Before a model exists the score is the rules' score, so it needs what the rules floor needs.
+    band_ok = pl.when(pl.col("_l_trained")).then(_any(cor.band)).otherwise(_any(cor.rules_floor))
+    alone = (band > mon) & ~band_ok
+    # What the rules alone lead to: human review, or (established organisation) the declared ladder step.
+    est_alone, disagrees_alone = policy.established_org.rules_alone, cor.rules_alone_model_disagrees
+    established, disagrees = pl.col("_l_established"), pl.col("_l_model_disagrees")
+    rules_alone_level = (
+        pl.when(established)
+        .then(pl.lit(ladder.get(est_alone, mon)))
+        .when(disagrees)
+        .then(pl.lit(ladder.get(disagrees_alone, mon)))
+        .otherwise(pl.lit(ladder.get(cor.rules_alone, mon)))
+    )
+    rules_alone_review = (
+        pl.when(established)
+        .then(pl.lit(est_alone not in ladder))
+        .when(disagrees)
+        .then(pl.lit(disagrees_alone not in ladder))
+        .otherwise(pl.lit(cor.rules_alone not in ladder))
+    )
+    alone_level = (
+        pl.when(pl.col("_l_trained")).then(pl.lit(ladder.get(cor.band_alone, mon))).otherwise(rules_alone_level)
+    )
+    df = df.with_columns(_band=band).with_columns(
+        _level=pl.when(alone).then(alone_level).otherwise(pl.col("_band")),
+        _review=alone & ~pl.col("_l_trained") & rules_alone_review,
+        _alone=alone,
+        trigger=pl.when(pl.col("_band") >= 0).then(pl.lit("band")),
+    )
+    # Rules floor: acts when another line agrees, else the account goes to human review.
+    applies = pl.col("_l_rules") & (pl.col("_level") < ladder[floor.action])
+    ok = _any(cor.rules_floor)
     df = df.with_columns(
-        _escalated=risky_cluster.fill_null(False),
-        _level=pl.when(risky_cluster.fill_null(False))
-        .then(pl.max_horizontal(pl.col("_level") + esc.steps, pl.lit(ladder[esc.floor_action])).clip(upper_bound=top))
-        .otherwise(pl.col("_level")),
+        _level=pl.when(applies & ok)
+        .then(pl.lit(ladder[floor.action]))
+        .when(applies & ~rules_alone_review)
+        .then(pl.max_horizontal("_level", rules_alone_level))
+        .otherwise("_level"),
+        _review=pl.col("_review") | (applies & ~ok & rules_alone_review),
+        trigger=pl.when(applies).then(pl.lit("rules_floor")).otherwise("trigger"),
     )
+    return df
+
+
+def _escalate_and_hold(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """Cluster escalation, then the first-strong-action gate (persistence or model and rules agreeing)."""
+    ladder = {a: i for i, a in enumerate(policy.ladder)}
+    esc, first = policy.cluster_escalation, policy.first_strong_action
+    # Cluster escalation: members of a risky cluster across organisations move up.
+    top = len(policy.ladder) - 1
+    raised = pl.max_horizontal(pl.col("_level") + esc.steps, pl.lit(ladder[esc.floor_action])).clip(upper_bound=top)
+    df = df.with_columns(
+        _escalated=pl.col("_l_risky_cluster") & (raised > pl.col("_level")),
+        _level=pl.when(pl.col("_l_risky_cluster")).then(raised).otherwise("_level"),
+    )
+    df = df.with_columns(trigger=pl.when("_escalated").then(pl.lit("cluster_escalation")).otherwise("trigger"))
+    # First strong action: persistence, or model and rules agreeing (with the declared extra lines).
+    agree = pl.col("_l_model") & (pl.col("score") >= first.model_and_rules_min_score) & pl.col("_l_rules")
+    if first.model_and_rules_also:
+        agree &= pl.all_horizontal([pl.col(f"_l_{n}") for n in first.model_and_rules_also])
+    allowed = pl.any_horizontal([pl.col("_l_persistence") if n == "persistence" else agree for n in first.needs_any])
+    held = (
+        (pl.col("_level") >= min(ladder[a] for a in first.actions))
+        & ~pl.col("prior_strong").fill_null(False)
+        & ~allowed
+        & (pl.col("_level") > ladder[first.cap])
+    )
+    return df.with_columns(
+        _held=held,
+        _level=pl.when(held).then(pl.lit(ladder[first.cap])).otherwise("_level"),
+        trigger=pl.when(held).then(pl.lit("persistence")).otherwise("trigger"),
+    )
+
+
+def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.DataFrame:
+    ladder = {a: i for i, a in enumerate(policy.ladder)}
     inv = {i: a for a, i in ladder.items()}
-    df = df.with_columns(action=pl.col("_level").replace_strict(inv, default=None, return_dtype=pl.String))
-    tenured = (pl.col("acct_age_days") >= tenure.min_age_days)
+    tenure, evidence = policy.protections.tenured, policy.protections.content_evidence
+    est = policy.established_org
+    tenured = pl.col("acct_age_days") >= tenure.min_age_days
     if tenure.require_verified:
         tenured &= pl.col("acct_verified") == 1
     if tenure.require_payment:
         tenured &= pl.col("acct_payment_present") == 1
     allow = pl.col("org_id").is_in(allowlist["org_id"].implode())
-    evidence = policy.protections.content_evidence
-    has_content = pl.max_horizontal([pl.col(c).fill_null(0) for c in CONTENT_MARKERS]) >= evidence.min_marker_rate
+    df = df.with_columns(action=pl.col("_level").replace_strict(inv, default=None, return_dtype=pl.String))
     df = df.with_columns(
-        protection=pl.when(allow & (pl.col("action") == "suspend")).then(pl.lit("allowlisted_org"))
-        .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action])).then(pl.lit("tenured_customer"))
-        .when(~has_content & (pl.col("_level") > ladder[evidence.max_action_without])).then(pl.lit("no_content_evidence"))
-    ).with_columns(
-        action=pl.when(pl.col("protection") == "allowlisted_org").then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
-        .when(pl.col("protection") == "tenured_customer").then(pl.lit(tenure.above_max_goes_to))
-        .when(pl.col("protection") == "no_content_evidence").then(pl.lit(evidence.max_action_without))
-        .otherwise(pl.col("action")),
-        reasons=pl.when(pl.col("_escalated") & (pl.col("_base").is_null() | (pl.col("_level") > pl.col("_base").replace_strict(ladder, default=-1, return_dtype=pl.Int32))))
-        .then(pl.concat_list(pl.col("reasons"), pl.concat_str([
-            pl.lit("member of cluster "), pl.col("cluster_id"), pl.lit(" ("), pl.col("_c_n").cast(pl.String),
-            pl.lit(" accounts, cluster score "), pl.col("_c_score").round(2).cast(pl.String), pl.lit(")")])))
-        .otherwise(pl.col("reasons")),
-        date=pl.lit(day), run_id=pl.lit(run_id),
+        protection=pl.when(allow & (pl.col("action") == "suspend"))
+        .then(pl.lit("allowlisted_org"))
+        .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action]))
+        .then(pl.lit("tenured_customer"))
+        .when(pl.col("_l_established") & (pl.col("_level") > ladder[est.max_automatic_action]))
+        .then(pl.lit("established_org"))
+        .when(~pl.col("_l_content") & (pl.col("_level") > ladder[evidence.max_action_without]))
+        .then(pl.lit("no_content_evidence"))
     )
+    review = policy.corroboration.rules_alone
+    return df.with_columns(
+        action=pl.when(pl.col("protection") == "allowlisted_org")
+        .then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
+        .when(pl.col("protection") == "tenured_customer")
+        .then(pl.lit(tenure.above_max_goes_to))
+        .when(pl.col("protection") == "established_org")
+        .then(pl.lit(est.above_max_goes_to))
+        .when(pl.col("protection") == "no_content_evidence")
+        .then(pl.lit(evidence.max_action_without))
+        .when(pl.col("_review") & (pl.col("_level") <= ladder["monitor"]))
+        .then(pl.lit(review))
+        .otherwise("action"),
+        trigger=pl.when(pl.col("protection").is_not_null()).then(pl.lit("protection")).otherwise("trigger"),
+    )
+
+
+def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """The reason for the action's path first, then the evidence, in plain language."""
+    n_accts = plural_expr(pl.col("_c_n"), "account")
+    cluster = pl.concat_str(
+        [
+            pl.lit("member of coordinated cluster "),
+            pl.col("cluster_id"),
+            pl.lit(" ("),
+            n_accts,
+            pl.lit(", cluster score "),
+            pl.col("_c_score").round(2).cast(pl.String),
+            pl.lit(")"),
+        ]
+    )
+    path = (
+        pl.when(pl.col("protection").is_not_null())
+        .then(pl.col("protection").replace_strict(PATH_SENTENCES, default=None))
+        .when(pl.col("trigger") == "persistence")
+        .then(pl.lit(PATH_SENTENCES["persistence"]))
+        .when(pl.col("_escalated"))
+        .then(cluster)
+        .when(pl.col("_review") & (pl.col("action") == policy.corroboration.rules_alone))
+        .then(pl.lit(PATH_SENTENCES["rules_alone"]))
+        .when(pl.col("_alone") & pl.col("_l_trained"))
+        .then(pl.lit(PATH_SENTENCES["model_alone"]))
+        .when(pl.col("_l_rules") & (pl.col("trigger") == "rules_floor") & (pl.col("action") == "monitor"))
+        .then(
+            pl.when(pl.col("_l_established"))
+            .then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
+            .otherwise(pl.lit(PATH_SENTENCES["rules_alone_model_disagrees"]))
+        )
+    )
+    rules_first = (pl.col("trigger") == "rules_floor") | ~pl.col("_l_trained")
+    evidence = (
+        pl.when(rules_first)
+        .then(pl.concat_list("rule_reasons", "reasons"))
+        .otherwise(pl.concat_list("reasons", "rule_reasons"))
+    )
+    corroborating = pl.concat_str(
+        [pl.when(pl.col(f"_l_{n}")).then(pl.lit(n)) for n in LINES], separator="+", ignore_nulls=True
+    )
+    return df.with_columns(
+        reasons=pl.concat_list(pl.concat_list(path), evidence)
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
+        .list.head(MAX_REASONS),
+        corroboration=corroborating,
+    ).with_columns(reasons_text=pl.col("reasons").list.join("; "))
+
+
+def apply_policy(
+    policy: Policy,
+    day: date,
+    run_id: str,
+    # account_id, org_id, cluster_id, score, rules_score, reasons, rule_reasons, model_version, POLICY_INPUTS
+    scored: pl.DataFrame,
+    clusters: pl.DataFrame,  # cluster_id, n_accounts, score
+    allowlist: pl.DataFrame,  # org_id (active)
+    prior: pl.DataFrame | None = None,  # prior_evidence(): account_id, prior_max_score, prior_strong
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(account_scores, enforcement_actions) for the day."""
+    band_name = pl.lit("low")
+    for b in reversed(policy.bands):
+        band_name = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.name)).otherwise(band_name)
+    df = _with_inputs(scored, clusters, prior)
+    df = df.with_columns(risk_band=band_name, **{f"_l_{k}": v.fill_null(False) for k, v in _lines(policy).items()})
+    df = _reasons(policy, _protect(policy, _escalate_and_hold(policy, _decide(policy, df)), allowlist))
+    df = df.with_columns(date=pl.lit(day), run_id=pl.lit(run_id))
     scores = df.select(SCORES_COLUMNS).sort("account_id")
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
-    days_for = {**duration, "human_review": 7}
+    days_for = {**{b.action: b.duration_days for b in policy.bands}, "human_review": 7}
     actions = (
         df.filter(pl.col("action").is_not_null())
         .with_columns(
             effective_from=pl.lit(start),
-            expires_at=pl.lit(start) + pl.duration(days=pl.col("action").replace_strict(days_for, default=7, return_dtype=pl.Int64)),
+            expires_at=pl.lit(start)
+            + pl.duration(days=pl.col("action").replace_strict(days_for, default=7, return_dtype=pl.Int64)),
             policy_version=pl.lit(policy.version),
         )
-        .select(ACTIONS_COLUMNS).sort("account_id")
+        .select(ACTIONS_COLUMNS)
+        .sort("account_id")
     )
     return scores, actions

@@ -1,8 +1,19 @@
-"""Plain-language reasons: a sentence per feature, filled with the account's own numbers."""
+"""Plain-language reasons: a sentence per feature, filled with the account's own numbers.
+
+Every model feature has a sentence here (a test holds the catalogue to it), counts agree with their nouns
+("1 day old", "3 days old"), and no sentence shows a raw column name.
+"""
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+CATALOG = Path(__file__).resolve().parents[1] / "features" / "catalog.yaml"
 
 
 def _pct(x) -> str:
@@ -13,59 +24,272 @@ def _n(x) -> str:
     return f"{int(round(float(x))):,}"
 
 
+def plural(x, word: str, many: str | None = None) -> str:
+    """``1 account``, ``2 accounts``, ``1,204 requests`` (``many`` for irregular plurals)."""
+    n = int(round(float(x)))
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def plural_expr(expr: pl.Expr, word: str) -> pl.Expr:
+    """The Polars form of ``plural`` for whole columns."""
+    return pl.concat_str(
+        [
+            expr.cast(pl.Int64).cast(pl.String),
+            pl.when(expr == 1).then(pl.lit(f" {word}")).otherwise(pl.lit(f" {word}s")),
+        ]
+    )
+
+
+# Why an action took the path it did; shown first in the reasons.
+PATH_SENTENCES = {
+    "allowlisted_org": "organisation is on the allowlist: sent to human review instead of suspension",
+    "tenured_customer": (
+        "long-standing verified paying customer: sent to human review instead of a stronger automatic action"
+    ),
+    "established_org": (
+        "established verified organisation under its own corporate domain: sent to human review instead of a "
+        "stronger automatic action"
+    ),
+    "no_content_evidence": "no extraction content in the account's own traffic: held at verification",
+    "persistence": "first strong action held at verification until the behaviour shows on a second day",
+    "rules_alone": (
+        "extraction rules fired but nothing else agrees (model, coordination or volume): sent to human review"
+    ),
+    "rules_alone_model_disagrees": (
+        "extraction rules fired but the trained model scores this account low and nothing else agrees: monitored only"
+    ),
+    "model_alone": "the model alone flags this account, with no second line of evidence: monitored only",
+    "established_rules_alone": (
+        "established verified organisation under its own corporate domain: extraction rules alone "
+        "are monitored, not acted on"
+    ),
+}
+
+
 # feature -> sentence builder over the account's feature row
 SENTENCES = {
-    "acct_top_template_share_1d": lambda r: f"{_pct(r['acct_top_template_share_1d'])} of {_n(r['acct_req_count_1d'])} prompts follow one template",
-    "acct_top_template_share_7d": lambda r: f"{_pct(r['acct_top_template_share_7d'])} of the week's {_n(r['acct_req_count_7d'])} prompts follow one template",
+    "acct_top_template_share_1d": lambda r: (
+        f"{_pct(r['acct_top_template_share_1d'])} of {_n(r['acct_req_count_1d'])} prompts follow one template"
+    ),
+    "acct_top_template_share_7d": lambda r: (
+        f"{_pct(r['acct_top_template_share_7d'])} of the week's {_n(r['acct_req_count_7d'])} prompts "
+        "follow one template"
+    ),
     "acct_top_prefix_share_1d": lambda r: f"{_pct(r['acct_top_prefix_share_1d'])} of prompts open with the same words",
     "acct_cot_rate_1d": lambda r: f"{_pct(r['acct_cot_rate_1d'])} of prompts ask the model to spell out its reasoning",
-    "acct_cot_rate_7d": lambda r: f"{_pct(r['acct_cot_rate_7d'])} of the week's prompts ask the model to spell out its reasoning",
-    "acct_rubric_rate_1d": lambda r: f"{_pct(r['acct_rubric_rate_1d'])} of prompts use the model as a grader against a rubric",
-    "acct_probe_rate_1d": lambda r: f"{_pct(r['acct_probe_rate_1d'])} of prompts try to extract hidden reasoning or instructions",
-    "acct_lang_coercion_rate_1d": lambda r: f"{_pct(r['acct_lang_coercion_rate_1d'])} of prompts dictate the language of the reasoning",
+    "acct_cot_rate_7d": lambda r: (
+        f"{_pct(r['acct_cot_rate_7d'])} of the week's prompts ask the model to spell out its reasoning"
+    ),
+    "acct_rubric_rate_1d": lambda r: (
+        f"{_pct(r['acct_rubric_rate_1d'])} of prompts use the model as a grader against a rubric"
+    ),
+    "acct_probe_rate_1d": lambda r: (
+        f"{_pct(r['acct_probe_rate_1d'])} of prompts try to extract hidden reasoning or instructions"
+    ),
+    "acct_lang_coercion_rate_1d": lambda r: (
+        f"{_pct(r['acct_lang_coercion_rate_1d'])} of prompts dictate the language of the reasoning"
+    ),
     "acct_rewrite_rate_1d": lambda r: f"{_pct(r['acct_rewrite_rate_1d'])} of prompts ask for censorship-safe rewrites",
     "acct_maxout_rate_1d": lambda r: f"{_pct(r['acct_maxout_rate_1d'])} of prompts demand maximum-length output",
     "acct_thinking_share_1d": lambda r: f"reasoning requested on {_pct(r['acct_thinking_share_1d'])} of requests",
-    "acct_thinking_share_7d": lambda r: f"reasoning requested on {_pct(r['acct_thinking_share_7d'])} of the week's requests",
-    "acct_thinking_budget_mean_1d": lambda r: f"mean reasoning budget of {_n(r['acct_thinking_budget_mean_1d'])} tokens",
+    "acct_thinking_share_7d": lambda r: (
+        f"reasoning requested on {_pct(r['acct_thinking_share_7d'])} of the week's requests"
+    ),
+    "acct_thinking_budget_mean_1d": lambda r: (
+        f"mean reasoning budget of {_n(r['acct_thinking_budget_mean_1d'])} tokens"
+    ),
     "acct_near_max_share_1d": lambda r: f"{_pct(r['acct_near_max_share_1d'])} of responses ran to max_tokens",
     "acct_out_in_ratio_1d": lambda r: f"{float(r['acct_out_in_ratio_1d']):.1f} output tokens per input token",
-    "acct_output_tokens_1d": lambda r: f"{_n(r['acct_output_tokens_1d'])} output tokens harvested in one day",
+    "acct_output_tokens_1d": lambda r: f"{plural(r['acct_output_tokens_1d'], 'output token')} harvested in one day",
     "acct_max_tokens_mean_1d": lambda r: f"mean max_tokens of {_n(r['acct_max_tokens_mean_1d'])}",
-    "acct_req_count_1d": lambda r: f"{_n(r['acct_req_count_1d'])} requests in one day",
-    "acct_req_count_7d": lambda r: f"{_n(r['acct_req_count_7d'])} requests in seven days",
-    "acct_peak_req_count_7d": lambda r: f"peak of {_n(r['acct_peak_req_count_7d'])} requests in a day this week",
-    "acct_age_days": lambda r: f"account is {float(r['acct_age_days']):.0f} days old",
-    "acct_days_signup_to_peak_7d": lambda r: f"peak usage {float(r['acct_days_signup_to_peak_7d']):.0f} days after sign-up",
+    "acct_req_count_1d": lambda r: f"{plural(r['acct_req_count_1d'], 'request')} in one day",
+    "acct_req_count_7d": lambda r: f"{plural(r['acct_req_count_7d'], 'request')} in seven days",
+    "acct_peak_req_count_7d": lambda r: f"peak of {plural(r['acct_peak_req_count_7d'], 'request')} in a day this week",
+    "acct_age_days": lambda r: (
+        f"account is {plural(r['acct_age_days'], 'day')} old"
+        if float(r["acct_age_days"]) >= 0.5
+        else "account was created today"
+    ),
+    "acct_days_signup_to_peak_7d": lambda r: (
+        f"peak usage {plural(r['acct_days_signup_to_peak_7d'], 'day')} after sign-up"
+    ),
     "acct_verified": lambda r: "account is not verified" if not r["acct_verified"] else "account is verified",
-    "acct_payment_present": lambda r: "no payment instrument on file" if not r["acct_payment_present"] else "payment instrument on file",
-    "acct_distinct_asns_1d": lambda r: f"traffic from {_n(r['acct_distinct_asns_1d'])} networks in one day (proxy rotation)",
-    "acct_distinct_ips_1d": lambda r: f"traffic from {_n(r['acct_distinct_ips_1d'])} addresses in one day",
+    "acct_payment_present": lambda r: (
+        "no payment instrument on file" if not r["acct_payment_present"] else "payment instrument on file"
+    ),
+    "acct_distinct_asns_1d": lambda r: (
+        f"traffic from {plural(r['acct_distinct_asns_1d'], 'network')} in one day (proxy rotation)"
+    ),
+    "acct_distinct_ips_1d": lambda r: (
+        f"traffic from {plural(r['acct_distinct_ips_1d'], 'address', 'addresses')} in one day"
+    ),
     "acct_hosting_asn_share_1d": lambda r: f"{_pct(r['acct_hosting_asn_share_1d'])} of traffic from hosting networks",
-    "acct_country_mismatch_share_1d": lambda r: f"{_pct(r['acct_country_mismatch_share_1d'])} of traffic from outside the billing country",
+    "acct_country_mismatch_share_1d": lambda r: (
+        f"{_pct(r['acct_country_mismatch_share_1d'])} of traffic from outside the billing country"
+    ),
     "acct_4xx_share_1d": lambda r: f"{_pct(r['acct_4xx_share_1d'])} of requests rejected as invalid (probing)",
     "acct_429_share_1d": lambda r: f"{_pct(r['acct_429_share_1d'])} of requests hit rate limits",
-    "acct_hour_entropy_1d": lambda r: f"activity spread evenly over the day ({float(r['acct_hour_entropy_1d']):.1f} bits of hour entropy)",
-    "acct_burst_5min_share_1d": lambda r: f"{_pct(r['acct_burst_5min_share_1d'])} of the day's requests in one 5-minute burst",
-    "acct_interarrival_cv_1d": lambda r: f"request timing regularity {float(r['acct_interarrival_cv_1d']):.2f} (coefficient of variation)",
-    "acct_distinct_system_prompts_1d": lambda r: f"{_n(r['acct_distinct_system_prompts_1d'])} distinct system prompts (persona variants)",
-    "acct_new_template_share_7d": lambda r: f"{_pct(r['acct_new_template_share_7d'])} of today's templates are new this week",
+    "acct_hour_entropy_1d": lambda r: (
+        f"activity spread evenly over the day ({float(r['acct_hour_entropy_1d']):.1f} bits of hour entropy)"
+    ),
+    "acct_burst_5min_share_1d": lambda r: (
+        f"{_pct(r['acct_burst_5min_share_1d'])} of the day's requests in one 5-minute burst"
+    ),
+    "acct_interarrival_cv_1d": lambda r: (
+        f"request timing regularity {float(r['acct_interarrival_cv_1d']):.2f} (coefficient of variation)"
+    ),
+    "acct_distinct_system_prompts_1d": lambda r: (
+        f"{plural(r['acct_distinct_system_prompts_1d'], 'distinct system prompt')} (persona variants)"
+    ),
+    "acct_new_template_share_7d": lambda r: (
+        f"{_pct(r['acct_new_template_share_7d'])} of today's templates are new this week"
+    ),
     "acct_neardup_rate_1d": lambda r: f"{_pct(r['acct_neardup_rate_1d'])} of prompts are near-duplicates",
-    "cluster_n_accounts": lambda r: f"part of a coordinated cluster of {_n(r['cluster_n_accounts'])} accounts in {_n(r['cluster_n_orgs'])} organisations",
-    "cluster_n_orgs": lambda r: f"cluster spans {_n(r['cluster_n_orgs'])} organisations",
-    "cluster_payment_max_shared": lambda r: f"{_n(r['cluster_payment_max_shared'])} accounts share this payment instrument",
-    "cluster_fresh_share": lambda r: f"{_pct(r['cluster_fresh_share'])} of the cluster's accounts are under 14 days old",
-    "cluster_creation_span_hours": lambda r: f"cluster accounts were created within {float(r['cluster_creation_span_hours']):.0f} hours",
-    "cluster_risky_tier_share": lambda r: f"{_pct(r['cluster_risky_tier_share'])} of the cluster is on free, edu, startup or research tiers",
-    "cluster_top_template_share_7d": lambda r: f"{_pct(r['cluster_top_template_share_7d'])} of the cluster's prompts follow one template",
+    "cluster_n_accounts": lambda r: (
+        f"part of a coordinated cluster of {plural(r['cluster_n_accounts'], 'account')} in "
+        f"{plural(r['cluster_n_orgs'], 'organisation')}"
+    ),
+    "cluster_n_orgs": lambda r: f"cluster spans {plural(r['cluster_n_orgs'], 'organisation')}",
+    "cluster_payment_max_shared": lambda r: (
+        f"{plural(r['cluster_payment_max_shared'], 'account')} share this payment instrument"
+    ),
+    "cluster_fresh_share": lambda r: (
+        f"{_pct(r['cluster_fresh_share'])} of the cluster's accounts are under 14 days old"
+    ),
+    "cluster_creation_span_hours": lambda r: (
+        f"cluster accounts were created within {plural(r['cluster_creation_span_hours'], 'hour')}"
+    ),
+    "cluster_risky_tier_share": lambda r: (
+        f"{_pct(r['cluster_risky_tier_share'])} of the cluster is on free, edu, startup or research tiers"
+    ),
+    "cluster_top_template_share_7d": lambda r: (
+        f"{_pct(r['cluster_top_template_share_7d'])} of the cluster's prompts follow one template"
+    ),
     "cluster_cot_rate_7d": lambda r: f"{_pct(r['cluster_cot_rate_7d'])} of the cluster's prompts ask for reasoning",
-    "cluster_enforced_before": lambda r: f"cluster holds {_n(r['cluster_enforced_members'])} accounts already enforced",
-    "cluster_enforced_members": lambda r: f"cluster holds {_n(r['cluster_enforced_members'])} accounts already enforced",
-    "acct_enforced_link_count": lambda r: f"shares payment, network or templates with {_n(r['acct_enforced_link_count'])} accounts already enforced",
-    "cluster_new_member_share_1d": lambda r: f"{_pct(r['cluster_new_member_share_1d'])} of the cluster's active accounts are new today (replacements)",
+    "cluster_enforced_before": lambda r: (
+        f"cluster holds {plural(r['cluster_enforced_members'], 'account')} already enforced"
+    ),
+    "cluster_enforced_members": lambda r: (
+        f"cluster holds {plural(r['cluster_enforced_members'], 'account')} already enforced"
+    ),
+    "acct_enforced_link_count": lambda r: (
+        "shares payment, sign-up network or e-mail domain with "
+        f"{plural(r['acct_enforced_link_count'], 'account')} already enforced"
+    ),
+    "cluster_new_member_share_1d": lambda r: (
+        f"{_pct(r['cluster_new_member_share_1d'])} of the cluster's active accounts are new today (replacements)"
+    ),
     "cluster_verified_share": lambda r: f"{_pct(r['cluster_verified_share'])} of the cluster's accounts are verified",
-    "org_new_accounts_7d": lambda r: f"organisation created {_n(r['org_new_accounts_7d'])} accounts this week",
+    "org_new_accounts_7d": lambda r: f"organisation created {plural(r['org_new_accounts_7d'], 'account')} this week",
+    "acct_input_tokens_1d": lambda r: f"{plural(r['acct_input_tokens_1d'], 'input token')} sent in one day",
+    "acct_batch_share_1d": lambda r: f"{_pct(r['acct_batch_share_1d'])} of requests through the batch endpoint",
+    "acct_models_1d": lambda r: f"requests to {plural(r['acct_models_1d'], 'model')} in one day",
+    "acct_active_hours_1d": lambda r: f"active in {plural(r['acct_active_hours_1d'], 'hour')} of the day",
+    "acct_night_share_1d": lambda r: (
+        f"{_pct(r['acct_night_share_1d'])} of requests sent at night in the billing country"
+    ),
+    "acct_5xx_share_1d": lambda r: f"{_pct(r['acct_5xx_share_1d'])} of requests met server overload",
+    "acct_distinct_keys_1d": lambda r: f"{plural(r['acct_distinct_keys_1d'], 'API key')} used in one day",
+    "acct_distinct_uas_1d": lambda r: f"{plural(r['acct_distinct_uas_1d'], 'client program')} used in one day",
+    "acct_system_prompt_share_1d": lambda r: (
+        f"{_pct(r['acct_system_prompt_share_1d'])} of requests carry a system prompt"
+    ),
+    "acct_top_system_prompt_share_1d": lambda r: (
+        f"{_pct(r['acct_top_system_prompt_share_1d'])} of system prompts are one and the same"
+    ),
+    "acct_prompt_chars_mean_1d": lambda r: f"prompts average {plural(r['acct_prompt_chars_mean_1d'], 'character')}",
+    "acct_template_entropy_1d": lambda r: (
+        f"prompt variety of {float(r['acct_template_entropy_1d']):.1f} bits across templates"
+    ),
+    "acct_templates_per_1k_1d": lambda r: f"{_n(r['acct_templates_per_1k_1d'])} distinct templates per 1,000 prompts",
+    "acct_top_capability_share_1d": lambda r: (
+        f"{_pct(r['acct_top_capability_share_1d'])} of prompts target one capability"
+    ),
+    "acct_webmail": lambda r: (
+        "signed up with a public webmail address" if r["acct_webmail"] else "signed up with a non-webmail address"
+    ),
+    "acct_edu_email": lambda r: (
+        "signed up with an academic e-mail address" if r["acct_edu_email"] else "signed up with a non-academic address"
+    ),
+    "acct_signup_hosting": lambda r: (
+        "signed up from a hosting or cloud network"
+        if r["acct_signup_hosting"]
+        else "signed up from a home or office network"
+    ),
+    "org_active_accounts_1d": lambda r: (
+        f"organisation has {plural(r['org_active_accounts_1d'], 'active account')} today"
+    ),
+    "org_req_count_1d": lambda r: f"organisation sent {plural(r['org_req_count_1d'], 'request')} today",
+    "org_accounts_total": lambda r: f"organisation has {plural(r['org_accounts_total'], 'account')}",
+    "acct_active_days_7d": lambda r: f"active on {plural(r['acct_active_days_7d'], 'day')} of the last seven",
+    "acct_output_tokens_7d": lambda r: f"{plural(r['acct_output_tokens_7d'], 'output token')} harvested in seven days",
+    "acct_new_templates_1d": lambda r: f"{plural(r['acct_new_templates_1d'], 'new prompt template')} today",
+    "acct_in_cluster": lambda r: (
+        "part of a coordinated cluster" if r["acct_in_cluster"] else "not part of any coordinated cluster"
+    ),
+    "cluster_active_accounts_1d": lambda r: f"{plural(r['cluster_active_accounts_1d'], 'cluster member')} active today",
+    "cluster_payment_present_share": lambda r: (
+        f"{_pct(r['cluster_payment_present_share'])} of the cluster's accounts have a payment instrument"
+    ),
+    "cluster_req_count_7d": lambda r: f"cluster sent {plural(r['cluster_req_count_7d'], 'request')} this week",
+    "cluster_thinking_share_7d": lambda r: (
+        f"reasoning requested on {_pct(r['cluster_thinking_share_7d'])} of the cluster's requests"
+    ),
+    "cluster_hosting_share_7d": lambda r: (
+        f"{_pct(r['cluster_hosting_share_7d'])} of the cluster's traffic from hosting networks"
+    ),
+    "cluster_near_max_share_7d": lambda r: (
+        f"{_pct(r['cluster_near_max_share_7d'])} of the cluster's responses ran to max_tokens"
+    ),
+    "org_age_days": lambda r: f"organisation is {plural(r['org_age_days'], 'day')} old",
+    "org_new_account_share_7d": lambda r: (
+        f"{_pct(r['org_new_account_share_7d'])} of the organisation's accounts were created this week"
+    ),
+    "org_verified_share": lambda r: f"{_pct(r['org_verified_share'])} of the organisation's accounts are verified",
+    "org_enterprise_tier_share": lambda r: (
+        f"{_pct(r['org_enterprise_tier_share'])} of the organisation's accounts are on enterprise or scale tiers"
+    ),
+    "org_risky_tier_share": lambda r: (
+        f"{_pct(r['org_risky_tier_share'])} of the organisation's accounts are on free, edu, startup or research tiers"
+    ),
+    "org_payment_instruments": lambda r: f"organisation pays with {plural(r['org_payment_instruments'], 'instrument')}",
+    "org_top_domain_share": lambda r: (
+        f"{_pct(r['org_top_domain_share'])} of the organisation's accounts share one e-mail domain"
+    ),
+    "org_corporate_domain": lambda r: (
+        "organisation signs in under its own corporate domain"
+        if r["org_corporate_domain"]
+        else "organisation has no corporate domain of its own"
+    ),
+    "acct_payment_orgs": lambda r: (
+        f"payment instrument used by {plural(r['acct_payment_orgs'], 'organisation')}"
+        if r["acct_payment_orgs"]
+        else "no payment instrument on file"
+    ),
+    "acct_payment_accounts": lambda r: f"payment instrument shared by {plural(r['acct_payment_accounts'], 'account')}",
+    "acct_new_model_share_1d": lambda r: (
+        f"{_pct(r['acct_new_model_share_1d'])} of requests go to a model released in the last two weeks"
+    ),
+    "release_days_since": lambda r: (
+        f"{plural(r['release_days_since'], 'day')} after a model release"
+        if float(r["release_days_since"]) < 365
+        else "no recent model release"
+    ),
+    "acct_cross_org_links": lambda r: (
+        "shares payment, sign-up network or e-mail domain with "
+        f"{plural(r['acct_cross_org_links'], 'other organisation')}"
+    ),
+    "cluster_indicator_kinds": lambda r: (
+        f"cluster members share {plural(r['cluster_indicator_kinds'], 'kind')} of indicator"
+    ),
 }
+
+
+@lru_cache(maxsize=1)
+def _definitions() -> dict[str, str]:
+    with CATALOG.open() as fh:
+        cat = yaml.safe_load(fh)
+    return {k: v["definition"] for section in cat.values() for k, v in section.items()}
 
 
 def sentence(feature: str, row: dict) -> str:
@@ -75,6 +299,10 @@ def sentence(feature: str, row: dict) -> str:
             return builder(row)
         except (KeyError, TypeError, ValueError):
             pass
+    # A feature without a sentence of its own (a new one): its catalogue definition, never the column name.
     value = row.get(feature)
     shown = f"{value:.3g}" if isinstance(value, float) and math.isfinite(value) else str(value)
-    return f"{feature.replace('_', ' ')} = {shown}"
+    definition = _definitions().get(feature)
+    if definition is None:
+        return f"an unusual value ({shown}) of a signal without a description"
+    return f"{definition.rstrip('.')}: {shown}"

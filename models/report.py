@@ -14,14 +14,16 @@ from pathlib import Path
 import polars as pl
 
 from models.evaluation import average_precision, calibration_table, recall_at_fpr, roc_auc, write_plots
+from simulator.world import WIDE_HARD_NEGATIVES
 
-HARD_NEGATIVES = ["labeling_pipeline", "eval_harness", "synthetic_contract", "class_hackathon", "enterprise_ramp",
-                  "reasoning_curious", "aggregator"]
-NON_MONITOR = ["rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review"]
+HARD_NEGATIVES = list(WIDE_HARD_NEGATIVES)
+ENFORCING = ["rate_limit", "require_verification", "degrade_reasoning", "suspend"]
+NON_MONITOR = [*ENFORCING, "human_review"]
 CALIBRATION_TOLERANCE = 0.15
 
 
-def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None) -> Path:
+def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None,
+             variant: str = "base") -> Path:
     import dagster as dg
 
     from pipelines.runner import Runner, replay
@@ -34,14 +36,15 @@ def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus:
             import shutil
 
             shutil.rmtree(p)
-    simulate(raw, start, days, scale, seed, corpus, progress=False)
+    simulate(raw, start, days, scale, seed, corpus, progress=False, variant=variant)
     runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
     all_days = runner.raw.days()
     trained = replay(runner, all_days)
     tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
               for t in ("account_scores", "enforcement_actions", "account_features")}
     metrics, sections, pngs = analyse(raw, tables, trained, out)
-    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(), "corpus": str(corpus) if corpus else None})
+    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(),
+                    "corpus": str(corpus) if corpus else None, "variant": variant})
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
     report = out / "report.md"
     report.write_text(render(metrics, sections, pngs))
@@ -111,9 +114,71 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
         "campaigns": ttfa.height, "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
         "campaigns_never_acted": int(ttfa["first_action"].null_count()),
     }
-    sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib,
-                "features": feature_distributions(tables["account_features"], truth_days)}
+    rates, personas, spread = action_rates(truth_days, actions, campaigns)
+    metrics.update(rates)
+    # The same rates once a trained model scores (cold-start days left out): the steady state.
+    modelled_days = pl.col("date") >= eval_from
+    steady, _, _ = action_rates(truth_days.filter(modelled_days), actions.filter(modelled_days), campaigns)
+    steady_keys = ("legit_enforced_rate", "legit_human_review_rate", "legit_non_monitor_rate",
+                   "hard_negative_worst_rate", "enforcement_precision")
+    metrics.update({f"{k}_modelled_days": steady[k] for k in steady_keys})
+    sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib, "personas": personas,
+                "campaign_spread": spread, "features": feature_distributions(tables["account_features"], truth_days)}
     return metrics, sections, pngs
+
+
+def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame,
+                 campaigns: pl.DataFrame) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+    """Over every replayed day: legitimate action rates (overall and per population), enforcement precision,
+    and per campaign the share of its accounts acted on and the days to the first action."""
+    accts = truth_days.group_by("account_id").agg(pl.col("is_attack").first(), pl.col("population").first(),
+                                                  pl.col("campaign_id").first(), first_seen=pl.col("date").min())
+    per = actions.group_by("account_id").agg(
+        enforced=pl.col("action").is_in(ENFORCING).any(), reviewed=(pl.col("action") == "human_review").any(),
+        suspended=(pl.col("action") == "suspend").any(),
+        first_enforced=pl.col("date").filter(pl.col("action").is_in(ENFORCING)).min())
+    a = accts.join(per, on="account_id", how="left").with_columns(
+        [pl.col(c).fill_null(False) for c in ("enforced", "reviewed", "suspended")])
+    a = a.with_columns(non_monitor=pl.col("enforced") | pl.col("reviewed"))
+    legit = a.filter(~pl.col("is_attack"))
+    personas = (legit.group_by("population").agg(
+        accounts=pl.len(), enforced=pl.col("enforced").sum(), human_review=pl.col("reviewed").sum(),
+        suspended=pl.col("suspended").sum(), non_monitor_rate=pl.col("non_monitor").mean(),
+        enforced_rate=pl.col("enforced").mean())
+        .sort("population"))
+    hard = personas.filter(pl.col("population").is_in(HARD_NEGATIVES))
+    acted = a.filter(pl.col("enforced"))
+    spread = (
+        campaigns.join(a.filter(pl.col("is_attack")).group_by("campaign_id").agg(
+            accounts=pl.len(), actioned_share=pl.col("enforced").mean(), first_action=pl.col("first_enforced").min()),
+            on="campaign_id", how="left")
+        .with_columns(days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days())
+        .select("campaign_id", "behaviour", "start_date", "accounts", "actioned_share", "days_to_first_action")
+        .sort("campaign_id"))
+    slow = pl.col("behaviour") == "low_and_slow"
+    on_time = spread.filter((pl.col("actioned_share") >= 0.5)
+                            & (pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1)))
+    rates = {
+        "legit_accounts": legit.height,
+        "legit_suspended_accounts": int(legit["suspended"].sum()),
+        "legit_enforced_rate": float(legit["enforced"].mean() or 0),
+        "legit_human_review_rate": float(legit["reviewed"].mean() or 0),
+        "legit_non_monitor_rate": float(legit["non_monitor"].mean() or 0),
+        "hard_negative_worst_persona": (hard.sort("non_monitor_rate", descending=True)["population"].first()
+                                        if hard.height else None),
+        "hard_negative_worst_rate": float(hard["non_monitor_rate"].max() or 0) if hard.height else 0.0,
+        "hard_negative_worst_enforced_rate": float(hard["enforced_rate"].max() or 0) if hard.height else 0.0,
+        "enforcement_precision": float(acted["is_attack"].mean()) if acted.height else None,
+        "campaigns_on_time": on_time.height,
+        "campaign_min_actioned_share": float(spread["actioned_share"].min() or 0),
+        "campaign_max_days_to_first_action": spread["days_to_first_action"].max(),
+        "persona_rates": {r["population"]: {"accounts": r["accounts"], "non_monitor_rate": r["non_monitor_rate"],
+                                            "enforced_rate": r["enforced_rate"], "suspended": r["suspended"]}
+                          for r in personas.iter_rows(named=True)},
+        "campaign_rows": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+                          for r in spread.iter_rows(named=True)],
+    }
+    return rates, personas, spread
 
 
 DISTRIBUTION_FEATURES = ["acct_req_count_1d", "acct_top_template_share_1d", "acct_thinking_share_1d", "acct_cot_rate_1d",
@@ -159,7 +224,15 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         f"- campaigns with a non-monitor action within 2 days of their start: {m['campaigns_acted_within_2_days']} of {m['campaigns']}"
         f" (never acted on: {m['campaigns_never_acted']})", "",
         "## Per behaviour (attackers)", "", _md(s["behaviour"]), "",
+        f"- legitimate accounts: {m['legit_accounts']}; enforced (rate_limit or stronger): "
+        f"{f(m['legit_enforced_rate'])}; "
+        f"human review: {f(m['legit_human_review_rate'])}; any action above monitor: {f(m['legit_non_monitor_rate'])}",
+        f"- enforcement precision (accounts with rate_limit or stronger that attack): "
+        f"{f(m['enforcement_precision'])}", "",
         "## Hard negatives and look-alikes (all replayed days, cold start included)", "", _md(s["hard"]), "",
+        "## Action rates per legitimate population (all replayed days)", "", _md(s["personas"]), "",
+        "## Campaigns: share of accounts acted on (rate_limit or stronger) and days to the first action", "",
+        _md(s["campaign_spread"]), "",
         "## Campaign time to first action", "", _md(s["ttfa"]), "",
         "## Naive signals by population (medians over account-days; req_p90 is the 90th percentile of requests)", "",
         _md(s["features"]), "",

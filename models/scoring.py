@@ -43,12 +43,16 @@ RULES: list[Rule] = [
          ("acct_thinking_share_1d", "acct_near_max_share_1d")),
     Rule("templated_volume", 0.25, (pl.col("acct_req_count_1d") >= 200) & (pl.col("acct_top_template_share_1d") >= 0.5),
          ("acct_top_template_share_1d",)),
-    Rule("fresh_heavy_account", 0.25, (pl.col("acct_age_days") < 14) & (pl.col("acct_req_count_1d") >= 100),
+    # A fresh heavy account of an organisation with its own corporate domain and verified accounts is a roll-out.
+    Rule("fresh_heavy_account", 0.25, (pl.col("acct_age_days") < 14) & (pl.col("acct_req_count_1d") >= 100)
+         & ~((pl.col("org_corporate_domain") == 1) & (pl.col("org_verified_share") >= 0.5)).fill_null(False),
          ("acct_age_days", "acct_req_count_1d")),
     Rule("coordinated_fresh_cluster", 0.45, (pl.col("cluster_n_orgs") >= 5) & (pl.col("cluster_fresh_share") >= 0.5),
          ("cluster_n_accounts", "cluster_fresh_share")),
-    Rule("shared_payment_pool", 0.3, (pl.col("cluster_payment_max_shared") >= 3) & (pl.col("cluster_n_orgs") >= 3),
-         ("cluster_payment_max_shared",)),
+    # One card paying for accounts across organisations; one corporate card inside one organisation is normal.
+    Rule("shared_payment_pool", 0.3, (pl.col("acct_payment_orgs") >= 3).fill_null(False)
+         | ((pl.col("cluster_payment_max_shared") >= 3) & (pl.col("cluster_n_orgs") >= 3)),
+         ("acct_payment_orgs",)),
     Rule("linked_to_enforced", 0.5, pl.col("acct_enforced_link_count") >= 1, ("acct_enforced_link_count",)),
     Rule("proxy_rotation", 0.25, pl.col("acct_distinct_asns_1d") >= 5, ("acct_distinct_asns_1d",)),
 ]
@@ -110,12 +114,14 @@ def score_model(features: pl.DataFrame, model: TrainedModel, fired: list[list[st
 
 
 def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.DataFrame:
-    """Scores with reasons, plus the rule score (``rules_score``) the policy's floor reads; rules run once."""
+    """Scores with reasons, plus the rule score (``rules_score``) and the rules' own sentences (``rule_reasons``)
+    the policy reads; rules run once."""
     rules = score_rules(features)
     if model is None:
-        return rules.with_columns(rules_score=pl.col("score"))
+        return rules.with_columns(rules_score=pl.col("score"), rule_reasons=pl.col("reasons"))
     inputs = features.with_columns(rules["score"].alias(RULE_SCORE))
-    return score_model(inputs, model, rules["reasons"].to_list()).with_columns(rules_score=rules["score"])
+    return score_model(inputs, model, rules["reasons"].to_list()).with_columns(
+        rules_score=rules["score"], rule_reasons=rules["reasons"])
 
 
 def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
@@ -131,16 +137,13 @@ def _empty() -> pl.DataFrame:
 
 
 # Account columns the policy reads beside the score (tenure protections and content evidence).
-TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
-
-
 def score_day(features: pl.DataFrame, clusters: pl.DataFrame, members: pl.DataFrame,
               model: TrainedModel | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One day's policy inputs: (scored accounts, scored clusters). The scoring asset and the promotion gate
     both come through here, so the gate replays exactly what publication would do."""
-    from models.policy import CONTENT_MARKERS
+    from models.policy import POLICY_INPUTS
 
     scores = score_accounts(features, model)
-    scored = features.select("account_id", "org_id", "cluster_id", *TENURE_COLUMNS, *CONTENT_MARKERS).join(
-        scores, on="account_id")
+    inputs = [c for c in POLICY_INPUTS if c in features.columns]  # days featured before an input existed lack it
+    scored = features.select("account_id", "org_id", "cluster_id", *inputs).join(scores, on="account_id")
     return scored, score_clusters(clusters, scored, members)

@@ -60,8 +60,60 @@ class Band(_Strict):
 class ClusterEscalation(_Strict):
     min_cluster_score: float = Field(ge=0, le=1)
     min_cluster_accounts: int = Field(ge=2)
+    min_cluster_orgs: int = Field(default=1, ge=1,
+                                  description="A cluster inside fewer organisations is one customer, not coordination.")
+    min_account_cross_org_links: int = Field(
+        default=0, ge=0, description="Other organisations the account itself must share a strong indicator with.")
     steps: int = Field(ge=0)
     floor_action: Action
+
+
+Line = Literal["model", "rules", "content", "coordination", "volume", "persistence"]
+
+
+class Corroboration(_Strict):
+    model_min_score: float = Field(ge=0, le=1, description="Trained-model score that counts as a line of evidence.")
+    volume_min_requests_1d: int = Field(ge=1, description="Requests in the day that count as extraction volume.")
+    band: list[Line] = Field(min_length=1,
+                             description="Lines that must agree with a model band above monitor (any one).")
+    band_alone: Action
+    rules_floor: list[Line] = Field(min_length=1, description="Lines that must agree with the rules floor (any one).")
+    rules_alone: Action
+    rules_alone_model_below: float = Field(default=0.0, ge=0, le=1,
+                                           description="Trained-model score under which the model disagrees.")
+    rules_alone_model_disagrees: Action = Field(default="human_review",
+                                                description="The rules alone, where the trained model disagrees.")
+
+    @model_validator(mode="after")
+    def _independent(self) -> "Corroboration":
+        if "model" in self.band or "rules" in self.rules_floor:
+            raise ValueError("corroboration: a line cannot corroborate itself (model in band, or rules in rules_floor)")
+        return self
+
+
+class EstablishedOrg(_Strict):
+    min_verified_share: float = Field(ge=0, le=1)
+    require_corporate_domain: bool
+    min_org_age_days: float = Field(ge=0)
+    max_payment_orgs: int = Field(ge=0)
+    ignored_lines: list[Line] = []
+    rules_alone: Action
+    max_automatic_action: Action = "suspend"
+    above_max_goes_to: Action = "human_review"
+
+
+class Persistence(_Strict):
+    lookback_days: int = Field(ge=1, description="Earlier published days read for persistence.")
+    min_prior_score: float = Field(ge=0, le=1)
+
+
+class FirstStrongAction(_Strict):
+    actions: list[Action] = Field(min_length=1)
+    needs_any: list[Literal["persistence", "model_and_rules"]] = Field(min_length=1)
+    model_and_rules_min_score: float = Field(ge=0, le=1)
+    model_and_rules_also: list[Line] = []
+    cap: Action
+    already_enforced_lookback_days: int = Field(ge=1)
 
 
 class RulesFloor(_Strict):
@@ -93,6 +145,10 @@ class Policy(_Strict):
     bands: list[Band]
     rules_floor: RulesFloor
     cluster_escalation: ClusterEscalation
+    corroboration: Corroboration
+    established_org: EstablishedOrg
+    persistence: Persistence
+    first_strong_action: FirstStrongAction
     protections: Protections
     ladder: list[Action]
 
@@ -106,6 +162,15 @@ class Policy(_Strict):
         for b in self.bands:
             if b.action not in self.ladder:
                 raise ValueError(f"band {b.name}: action {b.action} is not on the ladder")
+        for name, action in [("rules_floor.action", self.rules_floor.action),
+                             ("first_strong_action.cap", self.first_strong_action.cap),
+                             ("corroboration.band_alone", self.corroboration.band_alone)]:
+            if action not in self.ladder:
+                raise ValueError(f"{name}: action {action} is not on the ladder")
+        cor = self.corroboration
+        alone = (cor.band_alone, cor.rules_alone, cor.rules_alone_model_disagrees, self.established_org.rules_alone)
+        if "suspend" in alone:
+            raise ValueError("corroboration: an uncorroborated signal may never lead to suspend")
         return self
 
 

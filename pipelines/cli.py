@@ -43,7 +43,7 @@ def cmd_simulate(args) -> int:
 
     t0 = time.perf_counter()
     summary = simulate(Path(args.out), args.start, args.days, args.scale, args.seed,
-                       Path(args.corpus) if args.corpus else None, progress=not args.quiet)
+                       Path(args.corpus) if args.corpus else None, progress=not args.quiet, variant=args.variant)
     secs = time.perf_counter() - t0
     print(f"wrote {summary['requests']:,} requests, {summary['accounts']:,} accounts, {summary['labels']} labels, "
           f"{summary['campaigns']} campaigns to {args.out} in {secs:.1f}s (model release on {summary['release_date']})")
@@ -295,10 +295,22 @@ def cmd_repair_manifest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    corpus = Path(args.corpus) if args.corpus else None
+    if args.seeds:
+        from models.worlds import evaluate_worlds
+
+        mode = args.corpus_mode or ("both" if corpus else "without")
+        modes = {"without": [False], "with": [True], "both": [False, True]}[mode]
+        if any(modes) and corpus is None:
+            raise SystemExit("--corpus-mode with/both needs --corpus")
+        path = evaluate_worlds(Path(args.out), args.seeds, args.days, args.scale, args.start, corpus, modes,
+                               variant=args.variant or "wide", progress=print)
+        print(f"evaluation summary: {path}")
+        return 0
     from models.report import evaluate
 
-    path = evaluate(Path(args.out), seed=args.seed, days=args.days, scale=args.scale, start=args.start,
-                    corpus=Path(args.corpus) if args.corpus else None)
+    path = evaluate(Path(args.out), seed=args.seed, days=args.days, scale=args.scale, start=args.start, corpus=corpus,
+                    variant=args.variant or "base")
     print(f"evaluation report: {path}")
     return 0
 
@@ -442,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=SAMPLE_ARGS["seed"])
     s.add_argument("--corpus", help="folder of public prompt corpora to draw real prompt text from")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--variant", choices=["base", "wide"], default="base",
+                   help="base: the sample's populations; wide: look-alikes of every campaign type, randomised per "
+                   "seed, and a release calendar")
     s.set_defaults(fn=cmd_simulate)
 
     for name, fn, helptext in [("run", cmd_run, "materialise every daily asset for each day in order (also the backfill command)"),
@@ -514,6 +529,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", type=float, default=0.05)
     e.add_argument("--start", type=_date, default=date(2026, 4, 6), help=f"first simulated day: {DATE_HELP}")
     e.add_argument("--corpus", help="mix real prompt text from these corpora into the simulated traffic")
+    e.add_argument("--seeds", type=int, nargs="+",
+                   help="evaluate several worlds (one per seed, and per corpus mode) and "
+                   "summarise the worst case and spread in <out>/summary.md")
+    e.add_argument("--corpus-mode", choices=["without", "with", "both"],
+                   help="with --seeds: worlds without, with or both "
+                   "ways (default: both when --corpus is given)")
+    e.add_argument("--variant", choices=["base", "wide"],
+                   help="simulated world: base (the sample's populations) or wide "
+                   "(look-alikes of every campaign type, randomised per seed); default wide with --seeds, else base")
     e.set_defaults(fn=cmd_evaluate)
     return p
 

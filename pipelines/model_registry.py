@@ -14,7 +14,7 @@ import polars as pl
 from features import objectstore
 from features.raw import RawWarehouse
 from models import gate
-from models.policy import active_allowlist
+from models.policy import active_allowlist, prior_evidence
 from models.registry import Registry, label_cutoff
 from models.scoring import COLD_START_VERSION
 from models.spec import ModelSpec, Policy
@@ -91,17 +91,25 @@ def new_labels(warehouse: EnforcementWarehouse, raw: RawWarehouse, as_of: date, 
     return fresh, f"{fresh.height} label(s) confirmed after {seen} and before {as_of}"
 
 
+def published_prior(warehouse: EnforcementWarehouse, policy: Policy, day: date) -> pl.DataFrame:
+    """The persistence evidence publication used for ``day``: what was published for the days before it."""
+    lookback = max(policy.persistence.lookback_days, policy.first_strong_action.already_enforced_lookback_days)
+    earlier = [warehouse.read_published(t, day - timedelta(days=lookback), day - timedelta(days=1))
+               for t in ("account_scores", "enforcement_actions")]
+    return prior_evidence(policy, day, *earlier)
+
+
 def gate_verdict(warehouse: EnforcementWarehouse, raw: RawWarehouse, model: TrainedModel, labels: pl.DataFrame,
                  spec: ModelSpec, policy: Policy) -> gate.Verdict:
     """The promotion gate on the last published days before the model's as-of date."""
     as_of = date.fromisoformat(model.metadata["as_of"])
     days = [d for d in warehouse.published_days() if d < as_of][-spec.promotion_gate.recent_days:]
     files = raw.files("allowlist")
-    allowlist = pl.read_parquet(files, hive_partitioning=False) if files else None
+    allowlist = objectstore.read_parquet(files) if files else None
     published = [gate.PublishedDay(
         d, warehouse.read_published("account_features", d, d), warehouse.read_published("clusters", d, d),
         warehouse.read_published("cluster_members", d, d), warehouse.read_published("enforcement_actions", d, d),
-        active_allowlist(allowlist, d)) for d in days]
+        active_allowlist(allowlist, d), published_prior(warehouse, policy, d)) for d in days]
     lab = usable_labels(labels, as_of)
     benign = lab.filter(pl.col("label") == 0)["account_id"].to_list()
     return gate.evaluate(model, published, benign, policy, spec.promotion_gate)

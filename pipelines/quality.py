@@ -49,6 +49,9 @@ def actions_suite():
             "monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review"]),
         E.ExpectColumnValuesToBeUnique(column="account_id"),
         E.ExpectColumnValuesToNotBeNull(column="expires_at"),
+        E.ExpectColumnValuesToBeInSet(column="trigger", value_set=[
+            "band", "rules_floor", "cluster_escalation", "protection", "persistence"]),
+        E.ExpectColumnValuesToNotBeNull(column="trigger"),
     ]
 
 

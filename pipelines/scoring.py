@@ -106,15 +106,16 @@ def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWare
     })
 
 
-@dg.asset(deps=[account_scores], description="Graduated actions from the declarative policy (models/policy.yaml): bands, cluster escalation, allowlist and tenure protections.", **COMMON)
+@dg.asset(deps=[account_scores], description="Graduated actions from the declarative policy (models/policy.yaml): bands, corroboration, persistence, cluster escalation, allowlist and tenure protections.", **COMMON)
 def enforcement_actions(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
     allow_files = raw.warehouse().files("allowlist")
     allowlist = objectstore.read_parquet(allow_files) if allow_files else None
+    policy = load_policy()
     scores, actions = apply_policy(
-        load_policy(), day, context.run_id, store.read("scored", day, day), store.read("clusters_scored", day, day),
-        active_allowlist(allowlist, day),
+        policy, day, context.run_id, store.read("scored", day, day), store.read("clusters_scored", day, day),
+        active_allowlist(allowlist, day), model_registry.published_prior(warehouse, policy, day),
     )
     store.write("account_scores", day, scores)
     store.write("enforcement_actions", day, actions)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from simulator import text
-from simulator.world import FLAT, HOSTING, HUMAN, MODEL_NEW, MODELS_OLD, POPULATIONS, RESIDENTIAL, WORK, World, build_world
+from simulator.world import FLAT, HOSTING, HUMAN, MODEL_NEW, MODELS_OLD, RESIDENTIAL, WORK, World, build_world
 
 CHUNK_ROWS = 500_000
 
@@ -77,7 +77,7 @@ def _hours(profile: str, n: int, tz: np.ndarray, rng, sync_windows: np.ndarray) 
 
 def _requests_for(world: World, d: int, pop_i: int, acc: pl.DataFrame, counts: np.ndarray, chunk: int,
                   corpus: dict, seq0: int) -> pl.DataFrame:
-    pop = POPULATIONS[pop_i]
+    pop = world.pops[pop_i]
     rng = np.random.default_rng([world.seed, 2, d, pop_i, chunk])
     n = int(counts.sum())
     ai = np.repeat(np.arange(acc.height), counts)
@@ -106,7 +106,7 @@ def _requests_for(world: World, d: int, pop_i: int, acc: pl.DataFrame, counts: n
         if not len(idx):
             continue
         frames = None
-        if pop.attack or pop.name in ("labeling_pipeline", "eval_harness", "synthetic_contract"):
+        if pop.attack or pop.templated or pop.name in ("labeling_pipeline", "eval_harness", "synthetic_contract"):
             pool = list(text.FAMILIES[fam].frames)
             frames = [pool[i] for i in frng.choice(len(pool), size=min(len(pool), int(frng.integers(1, 3))), replace=False)]
         parts.append(text.render(fam, len(idx), rng, corpus, frames))
@@ -202,7 +202,7 @@ def _day_counts(world: World, d: int) -> pl.DataFrame:
     rng = np.random.default_rng([world.seed, 3, d])
     acc = world.accounts
     weekday = (world.start + timedelta(days=d)).weekday()
-    pops = POPULATIONS
+    pops = world.pops
     p_active = np.array([p.p_active for p in pops])[acc["h_pop_idx"].to_numpy()]
     weekend = np.array([p.weekend for p in pops])[acc["h_pop_idx"].to_numpy()] if weekday >= 5 else 1.0
     in_window = (acc["h_first"].to_numpy() <= d) & (acc["h_last"].to_numpy() >= d)
@@ -225,7 +225,7 @@ def write_day(world: World, d: int, out: Path, corpus: dict) -> int:
         shutil.rmtree(req_dir)
     counted = _day_counts(world, d).filter(pl.col("n") > 0)
     seq, file_no = 0, 0
-    for pop_i in range(len(POPULATIONS)):
+    for pop_i in range(len(world.pops)):
         acc = counted.filter(pl.col("h_pop_idx") == pop_i)
         if acc.is_empty():
             continue
@@ -272,7 +272,11 @@ def write_labels(world: World, out: Path) -> pl.DataFrame:
         for aid in take["account_id"].sort():
             rows.append((aid, 1, c["campaign_id"], confirm, "incident_review"))
     reviewed = {"casual_chat": .01, "developer": .05, "enterprise_app": .05, "aggregator": .5, "reasoning_curious": .2,
-                "labeling_pipeline": .5, "eval_harness": .3, "synthetic_contract": .5, "class_hackathon": .2, "enterprise_ramp": .1}
+                "labeling_pipeline": .5, "eval_harness": .3, "synthetic_contract": .5, "class_hackathon": .2,
+                "enterprise_ramp": .1,
+                # Look-alikes of the evaluation worlds (absent from the base sample, so its labels are unchanged).
+                "enterprise_rollout": .05, "judge_pipeline": .5, "tutoring_service": .3, "release_day_eval": .3,
+                "security_redteam": .5, "localisation_vendor": .5, "reasoning_researcher": .1}
     legit = acc.filter(~pl.col("h_attack"))
     for pop, frac in reviewed.items():
         members = legit.filter((pl.col("h_population") == pop) & (pl.col("h_first") <= last_label_day - 1))
@@ -311,18 +315,35 @@ def write_allowlist(world: World, out: Path) -> pl.DataFrame:
     return allow
 
 
+def write_releases(world: World, out: Path) -> pl.DataFrame:
+    """The model-release calendar (optional input table): the old models long before, the new one on release day."""
+    rel = pl.DataFrame({"model": [*MODELS_OLD, MODEL_NEW],
+                        "released_at": [_day_start(world, -400), _day_start(world, -200),
+                                        _day_start(world, world.release_day)]},
+                       schema={"model": pl.String, "released_at": pl.Datetime("us", "UTC")})
+    schema = pa.schema([("model", pa.string()), ("released_at", pa.timestamp("us", tz="UTC"))])
+    _write(rel, schema, out / "releases" / "releases.parquet")
+    return rel
+
+
 def simulate(out: Path, start: date, days: int, scale: float, seed: int, corpus_dir: Path | None = None,
-             progress: bool = True) -> dict:
-    """Generate ``days`` days of traffic into ``out``; returns a small summary."""
+             progress: bool = True, variant: str = "base") -> dict:
+    """Generate ``days`` days of traffic into ``out``; returns a small summary.
+
+    ``variant="wide"`` builds an evaluation world: legitimate look-alikes of every campaign type, randomised
+    per seed, and the release calendar; ``"base"`` is the world of the bundled sample.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    world = build_world(start, days, seed, scale)
+    world = build_world(start, days, seed, scale, variant)
     corpus = text.load_corpus(corpus_dir)
     total = 0
     for d in tqdm(range(days), desc="simulating days", unit="day", disable=not progress):
         total += write_day(world, d, out, corpus)
     labels = write_labels(world, out)
     write_allowlist(world, out)
+    if variant == "wide":
+        write_releases(world, out)
     _write(world.campaigns.with_columns(
         start_date=pl.lit(start) + pl.duration(days=pl.col("start_day")),
         end_date=pl.lit(start) + pl.duration(days=pl.col("end_day"))),

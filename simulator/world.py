@@ -77,6 +77,8 @@ class Pop:
     ipv6: float = 0.15
     models: str = "legit"                   # legit | chaser | new
     mix_legit: float = 0.0                  # reseller: share of genuine customer traffic
+    fixed_n: bool = False                   # a fixed head count (one enterprise's roll-out), not scaled
+    templated: bool = False                 # a pipeline sending a few fixed prompt frames, like a campaign
 
 
 POPULATIONS: list[Pop] = [
@@ -149,6 +151,214 @@ POP_BY_NAME = {p.name: p for p in POPULATIONS}
 HARD_NEGATIVES = ("labeling_pipeline", "eval_harness", "synthetic_contract", "class_hackathon", "enterprise_ramp",
                   "reasoning_curious", "aggregator")
 
+# Evaluation worlds (variant "wide") add, for each campaign type, a legitimate population that matches it on
+# every naive signal taken one at a time; what tells them apart is the organisation, the payment structure
+# across organisations, the release calendar and the evidence in combination. The bundled sample keeps the
+# base populations ("base"), so `make sample` stays bit-identical.
+LOOKALIKES: list[Pop] = [
+    # vs hydra / persona farm: ~110 new SSO accounts of one verified organisation in two waves a week apart,
+    # one corporate card, one cloud NAT, one system prompt.
+    Pop(
+        "enterprise_rollout",
+        110,
+        40,
+        {"coding": 0.4, "analysis": 0.3, "agentic": 0.3},
+        fixed_n=True,
+        org="single",
+        payment="org",
+        payment_null=0,
+        email="corp",
+        created="burst",
+        tiers={"enterprise": 1.0},
+        verified=0.95,
+        hosting=1,
+        start="waves",
+        timing="work",
+        weekend=0.2,
+        system="org",
+        system_p=1.0,
+        thinking=0.3,
+        ua=("anthropic-python/0.{v}.0",),
+        min_n=60,
+    ),
+    # vs rubric grader: an evaluation team using the model as a judge against rubrics, at volume.
+    Pop(
+        "judge_pipeline",
+        4,
+        150,
+        {"rubric": 1.0},
+        fixed_n=True,
+        templated=True,
+        org="single",
+        payment="org",
+        payment_null=0,
+        email="corp",
+        tiers={"enterprise": 1.0},
+        verified=1,
+        hosting=1,
+        timing="flat",
+        max_tokens=(512, 1024),
+        out_mean=200,
+        thinking=0.3,
+        ua=("httpx/0.27",),
+        min_n=3,
+    ),
+    # vs reasoning reconstruction: a tutoring service asking for worked steps at volume with reasoning on.
+    Pop(
+        "tutoring_service",
+        6,
+        200,
+        {"reasoning_curious": 0.6, "math": 0.4},
+        fixed_n=True,
+        org="single",
+        payment="org",
+        payment_null=0,
+        email="corp",
+        tiers={"scale": 0.5, "enterprise": 0.5},
+        verified=1,
+        hosting=1,
+        timing="human",
+        thinking=0.95,
+        budgets=(16000, 32000),
+        max_tokens=(32000, 64000),
+        out_mean=6000,
+        out_near_max=0.25,
+        ua=("anthropic-python/0.{v}.0",),
+        min_n=4,
+    ),
+    # vs release chaser: labs benchmarking the new model with reasoning on from release day.
+    Pop(
+        "release_day_eval",
+        10,
+        400,
+        {"eval": 0.6, "coding": 0.2, "agentic": 0.2},
+        fixed_n=True,
+        templated=True,
+        org="shared",
+        orgs=4,
+        payment="org",
+        payment_null=0,
+        email="corp",
+        tiers={"research": 0.5, "enterprise": 0.5},
+        verified=1,
+        hosting=1,
+        timing="sync",
+        start="release",
+        duration=(2, 5),
+        thinking=0.85,
+        budgets=(16000,),
+        max_tokens=(16000, 32000),
+        out_mean=5000,
+        models="chaser",
+        ua=("anthropic-python/0.{v}.0",),
+        min_n=6,
+    ),
+    # vs technique prober: a security vendor red-teaming under contract (many rejected requests).
+    Pop(
+        "security_redteam",
+        3,
+        250,
+        {"probe": 0.7, "coding": 0.3},
+        fixed_n=True,
+        templated=True,
+        org="single",
+        payment="org",
+        payment_null=0,
+        email="corp",
+        tiers={"enterprise": 1.0},
+        verified=1,
+        hosting=1,
+        timing="burst",
+        start="event",
+        duration=(3, 8),
+        error_400=0.3,
+        thinking=0.6,
+        max_tokens=(8192,),
+        out_mean=1500,
+        ua=("curl/8.5.0",),
+        min_n=2,
+    ),
+    # vs censorship-rewrite harvesting: a localisation vendor rewriting content for regional publication.
+    Pop(
+        "localisation_vendor",
+        4,
+        100,
+        {"rewrite": 0.5, "writing": 0.5},
+        fixed_n=True,
+        templated=True,
+        org="single",
+        payment="org",
+        payment_null=0,
+        email="corp",
+        tiers={"scale": 1.0},
+        verified=1,
+        hosting=0.8,
+        timing="work",
+        max_tokens=(4096,),
+        out_mean=900,
+        ua=("anthropic-python/0.{v}.0",),
+        min_n=3,
+    ),
+    # vs low and slow: researchers with aged verified accounts asking for reasoning in their own words.
+    Pop(
+        "reasoning_researcher",
+        60,
+        25,
+        {"cot_paraphrased": 0.5, "chat": 0.25, "coding": 0.25},
+        created="aged",
+        tiers={"research": 0.5, "build": 0.5},
+        payment="own",
+        payment_null=0.1,
+        email="edu",
+        verified=0.9,
+        timing="human",
+        thinking=0.6,
+        max_tokens=(8192, 16000),
+        out_mean=2500,
+        ua=tuple(UA_SDK),
+        min_n=20,
+        rate_sigma=0.3,
+    ),
+]
+
+WIDE_HARD_NEGATIVES = HARD_NEGATIVES + tuple(p.name for p in LOOKALIKES)
+# The legitimate population of a wide world that matches each campaign type on its naive signals.
+LOOKALIKE_OF = {
+    "hydra": "enterprise_rollout", "persona_farm": "enterprise_rollout", "cot_reconstruction": "tutoring_service",
+    "rubric_grader": "judge_pipeline", "censorship_rewrite": "localisation_vendor", "release_chaser": "release_day_eval",
+    "low_and_slow": "reasoning_researcher", "camouflaged_reseller": "aggregator", "technique_prober": "security_redteam",
+}
+VARIANTS = ("base", "wide")
+
+
+def _lookalike_params(pop: Pop, rng: np.random.Generator) -> Pop:
+    """Legitimate look-alikes differ per seed too: sizes, volume, reasoning, egress, system prompts, timing, windows."""
+    j = lambda lo, hi: float(rng.uniform(lo, hi))  # noqa: E731
+    tiers = {k: v * j(.5, 1.5) for k, v in pop.tiers.items()}
+    return replace(
+        pop,
+        n=max(pop.min_n, int(round(pop.n * j(.6, 1.8)))),
+        rate=pop.rate * j(.5, 1.8),
+        thinking=min(1.0, pop.thinking * j(.5, 1.5)),
+        hosting=min(1.0, pop.hosting * j(.6, 1.2)),
+        system_p=min(1.0, pop.system_p * j(.7, 1.2)),
+        timing=pop.timing if rng.random() < .6 else str(rng.choice(["work", "flat", "burst", "sync", "human"])),
+        duration=(pop.duration[0], pop.duration[1] + int(rng.integers(0, 4))),
+        verified=min(1.0, pop.verified * j(.7, 1.1)),
+        tiers=tiers,
+    )
+
+
+def populations(variant: str, seed: int) -> list[Pop]:
+    """The populations of a world: the base list, or (``wide``) look-alikes added and all legitimate ones jittered."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown simulator variant {variant!r}; one of {VARIANTS}")
+    if variant == "base":
+        return POPULATIONS
+    rng = np.random.default_rng([seed, 9])
+    return [p if p.attack or p.name not in WIDE_HARD_NEGATIVES else _lookalike_params(p, rng)
+            for p in POPULATIONS + LOOKALIKES]
+
 
 @dataclass(frozen=True)
 class World:
@@ -161,6 +371,8 @@ class World:
     release_day: int
     accounts: pl.DataFrame    # contract columns + hidden columns (prefixed h_)
     campaigns: pl.DataFrame   # campaign_id, behaviour, start_day, end_day
+    pops: tuple = tuple(POPULATIONS)  # the populations, indexed by h_pop_idx
+    variant: str = "base"
 
 
 def _choice(rng, options: dict[str, float] | list, n: int):
@@ -186,17 +398,18 @@ def _campaign_params(pop: Pop, rng: np.random.Generator) -> Pop:
     )
 
 
-def build_world(start: date, days: int, seed: int, scale: float) -> World:
+def build_world(start: date, days: int, seed: int, scale: float, variant: str = "base") -> World:
+    pops = populations(variant, seed)
     rng = np.random.default_rng([seed, 0])
     release_day = int(min(days - 1, max(1, round(days * rng.uniform(.3, .45)))))
     day0 = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
     frames, campaigns = [], []
     next_org = 0
-    for pi, base in enumerate(POPULATIONS):
+    for pi, base in enumerate(pops):
         prng = np.random.default_rng([seed, 1, pi])
         pop = _campaign_params(base, prng)
         # A few big tenants (pipelines, aggregators) grow in volume with scale, not in number.
-        n = pop.n if pop.rate_scales else max(pop.min_n, int(round(pop.n * scale)))
+        n = pop.n if (pop.rate_scales or pop.fixed_n) else max(pop.min_n, int(round(pop.n * scale)))
         # Active window of the population (campaign dates, release bursts, events, ramps).
         if pop.start == "campaign":
             first = int(prng.integers(0, max(1, int(days * .6))))
@@ -207,7 +420,7 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
             first, last = release_day, min(days - 1, release_day + int(prng.integers(*pop.duration)))
         elif pop.start == "event":
             first = int(prng.integers(0, days)); last = min(days - 1, first + int(prng.integers(*pop.duration)))
-        elif pop.start == "ramp":
+        elif pop.start in ("ramp", "waves"):
             first, last = int(prng.integers(0, max(1, days // 2))), days - 1
         else:
             first, last = 0, days - 1
@@ -225,6 +438,11 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
             keep = a_last >= a_first
             a_first, a_last = a_first[keep], a_last[keep]
             n = len(a_first)
+        elif pop.start == "waves":
+            # An enterprise roll-out: two waves of SSO provisioning a week apart.
+            second = min(last, first + 7)
+            a_first = np.where(np.arange(n) < n // 2, first, second)
+            a_last = np.full(n, last)
         elif pop.start == "ramp":
             # Fast enterprise ramp: accounts join in weekly waves of SSO provisioning.
             a_first = np.sort(first + prng.integers(0, max(1, last - first + 1), size=n) // 3 * 3)
@@ -288,6 +506,8 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
             email = _choice(prng, WEBMAIL, n)
         elif pop.email == "corp":
             email = np.array([f"corp{o}.example.com" for o in org_idx], dtype=object)
+        elif pop.email == "edu":
+            email = _choice(prng, UNIVERSITIES, n)
         elif pop.email == "throwaway":
             email = _choice(prng, THROWAWAY + WEBMAIL[:3] + UNIVERSITIES[:2], n)
         else:
@@ -323,4 +543,4 @@ def build_world(start: date, days: int, seed: int, scale: float) -> World:
     )
     camp = pl.DataFrame(campaigns, schema={"campaign_id": pl.String, "behaviour": pl.String,
                                             "start_day": pl.Int64, "end_day": pl.Int64})
-    return World(start, days, seed, scale, release_day, accounts, camp)
+    return World(start, days, seed, scale, release_day, accounts, camp, tuple(pops), variant)

@@ -97,3 +97,13 @@ def test_rows_after_the_day_are_ignored():
     later = features(ids, DAY + timedelta(days=1))
     r = coordinate(DAY, acc, pl.concat([features(ids[:1]), later]), templates([("a1", 1, 1)]), EMPTY_SYNC)
     assert r.members.is_empty(), "accounts active only after the day cannot form that day's cluster"
+
+
+def test_a_shared_university_domain_links_nobody():
+    from features.coordination import static_indicators
+
+    acc = pl.DataFrame({"account_id": ["student", "pool"], "email_domain": ["state-tech.edu", "state-tech.edu"],
+                        "payment_fingerprint": [None, None], "signup_ip": ["10.0.0.1", "99.0.0.1"],
+                        "created_at": [T, T]}, schema_overrides={"payment_fingerprint": pl.String})
+    kinds = set(static_indicators(acc)["kind"])
+    assert "email_domain" not in kinds, "a university's domain is public, like webmail"

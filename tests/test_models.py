@@ -99,7 +99,9 @@ def test_reason_sentences_carry_the_numbers():
     assert sentence("acct_top_template_share_1d", row) == "93% of 18,000 prompts follow one template"
     assert sentence("cluster_payment_max_shared", row) == "412 accounts share this payment instrument"
     assert sentence("acct_thinking_share_1d", row) == "reasoning requested on 97% of requests"
-    assert sentence("unknown_feature", {"unknown_feature": 0.5}) == "unknown feature = 0.5"
+    assert sentence("acct_age_days", {"acct_age_days": 1.2}) == "account is 1 day old"
+    assert sentence("acct_age_days", {"acct_age_days": 3.0}) == "account is 3 days old"
+    assert sentence("unknown_feature", {"unknown_feature": 0.5}) == "an unusual value (0.5) of a signal without a description"
 
 
 def cold_rows(**over):
@@ -123,27 +125,33 @@ def test_cold_start_rules_score_and_explain():
 
 
 def policy_frame(rows):
-    base = {"cluster_id": None, "reasons": ["r"], "model_version": "m", "rules_score": 0.0, "acct_age_days": 3.0, "acct_verified": 0,
-            "acct_payment_present": 0, **{c: 0.0 for c in CONTENT_MARKERS}}
-    frame = pl.DataFrame([{**base, **r} for r in rows], schema_overrides={"reasons": pl.List(pl.String), "cluster_id": pl.String})
-    return frame.with_columns(pl.col("acct_cot_rate_1d").cast(pl.Float64))
+    # A trained model's row with extraction volume; each test says what it changes.
+    base = {"cluster_id": None, "reasons": ["model reason"], "rule_reasons": ["rule reason"], "model_version": "lgbm-x",
+            "rules_score": 0.0, "acct_age_days": 3.0, "acct_verified": 0, "acct_payment_present": 0, "acct_req_count_1d": 200.0,
+            "acct_enforced_link_count": 0, "acct_cross_org_links": 0, "cluster_n_orgs": 0, "org_verified_share": 0.0,
+            "org_corporate_domain": 0, "org_age_days": 3.0, "acct_payment_orgs": 0, **{c: 0.0 for c in CONTENT_MARKERS}}
+    frame = pl.DataFrame([{**base, **r} for r in rows], schema_overrides={
+        "reasons": pl.List(pl.String), "rule_reasons": pl.List(pl.String), "cluster_id": pl.String})
+    return frame.with_columns(pl.col("acct_cot_rate_1d").cast(pl.Float64), pl.col("score").cast(pl.Float64),
+                              pl.col("rules_score").cast(pl.Float64))
 
 
 CLUSTERS = pl.DataFrame({"cluster_id": ["hot", "cold"], "n_accounts": [40, 40], "score": [0.95, 0.1]})
 
 
-def act(rows, allow=()):
-    scores, actions = apply_policy(load_policy(), date(2026, 3, 5), "run1", policy_frame(rows), CLUSTERS,
-                                   pl.DataFrame({"org_id": list(allow)}, schema={"org_id": pl.String}))
+def act(rows, allow=(), prior=None, policy=None):
+    scores, actions = apply_policy(policy or load_policy(), date(2026, 3, 5), "run1", policy_frame(rows), CLUSTERS,
+                                   pl.DataFrame({"org_id": list(allow)}, schema={"org_id": pl.String}), prior)
     return scores, {r["account_id"]: r for r in actions.iter_rows(named=True)}
 
 
 def test_policy_bands_and_durations():
+    # Corroborated everywhere: extraction content, and rules agreeing at volume for the first strong actions.
     scores, a = act([
-        {"account_id": "s", "org_id": "o1", "score": 0.97, "acct_cot_rate_1d": 0.9},
-        {"account_id": "d", "org_id": "o2", "score": 0.8, "acct_cot_rate_1d": 0.9},
-        {"account_id": "v", "org_id": "o3", "score": 0.6},
-        {"account_id": "r", "org_id": "o4", "score": 0.4},
+        {"account_id": "s", "org_id": "o1", "score": 0.97, "acct_cot_rate_1d": 0.9, "rules_score": 0.6},
+        {"account_id": "d", "org_id": "o2", "score": 0.8, "acct_cot_rate_1d": 0.9, "rules_score": 0.6},
+        {"account_id": "v", "org_id": "o3", "score": 0.6, "acct_cot_rate_1d": 0.3},
+        {"account_id": "r", "org_id": "o4", "score": 0.4, "acct_cot_rate_1d": 0.3},
         {"account_id": "m", "org_id": "o5", "score": 0.25},
         {"account_id": "n", "org_id": "o6", "score": 0.05},
     ])
@@ -155,29 +163,41 @@ def test_policy_bands_and_durations():
 
 
 def test_allowlisted_org_goes_to_human_review_never_suspend():
-    _, a = act([{"account_id": "x", "org_id": "partner", "score": 0.99, "acct_cot_rate_1d": 0.9}], allow=["partner"])
-    assert a["x"]["action"] == "human_review" and a["x"]["protection"] == "allowlisted_org"
+    _, a = act([{"account_id": "x", "org_id": "partner", "score": 0.99, "acct_cot_rate_1d": 0.9, "rules_score": 0.6}], allow=["partner"])
+    assert a["x"]["action"] == "human_review" and a["x"]["protection"] == "allowlisted_org" and a["x"]["trigger"] == "protection"
+    assert a["x"]["reasons"][0].startswith("organisation is on the allowlist")
 
 
 def test_tenured_verified_customer_is_capped_and_reviewed():
-    _, a = act([{"account_id": "t", "org_id": "o", "score": 0.99, "acct_cot_rate_1d": 0.9, "acct_age_days": 900.0,
+    _, a = act([{"account_id": "t", "org_id": "o", "score": 0.99, "acct_cot_rate_1d": 0.9, "rules_score": 0.6, "acct_age_days": 900.0,
                  "acct_verified": 1, "acct_payment_present": 1}])
     assert a["t"]["action"] == "human_review" and a["t"]["protection"] == "tenured_customer"
 
 
 def test_no_suspend_without_extraction_content():
-    _, a = act([{"account_id": "c", "org_id": "campus", "score": 0.99}])
+    # Coordination across organisations corroborates the band; without content it still stops at verification.
+    prior = pl.DataFrame({"account_id": ["c"], "prior_max_score": [0.99], "prior_strong": [None]},
+                         schema_overrides={"prior_strong": pl.Boolean})
+    _, a = act([{"account_id": "c", "org_id": "campus", "score": 0.99, "acct_enforced_link_count": 2, "acct_cross_org_links": 1}],
+               prior=prior)
     assert a["c"]["action"] == "require_verification" and a["c"]["protection"] == "no_content_evidence"
 
 
 def test_cluster_evidence_escalates_members():
-    _, a = act([{"account_id": "fresh", "org_id": "o", "score": 0.1, "cluster_id": "hot"},
-                {"account_id": "calm", "org_id": "o2", "score": 0.1, "cluster_id": "cold"}])
+    linked = {"cluster_n_orgs": 12, "acct_cross_org_links": 4}
+    _, a = act([{"account_id": "fresh", "org_id": "o", "score": 0.1, "cluster_id": "hot", **linked},
+                {"account_id": "calm", "org_id": "o2", "score": 0.1, "cluster_id": "cold", **linked},
+                {"account_id": "one_org", "org_id": "o3", "score": 0.1, "cluster_id": "hot", "cluster_n_orgs": 1, "acct_cross_org_links": 4},
+                {"account_id": "template_only", "org_id": "o4", "score": 0.1, "cluster_id": "hot", "cluster_n_orgs": 12}])
     assert a["fresh"]["action"] == "rate_limit" and "calm" not in a
-    assert any("member of cluster hot" in r for r in a["fresh"]["reasons"])
+    assert a["fresh"]["trigger"] == "cluster_escalation"
+    assert a["fresh"]["reasons"][0] == "member of coordinated cluster hot (40 accounts, cluster score 0.95)"
+    assert "one_org" not in a, "many accounts of one organisation are one customer, not coordination"
+    assert "template_only" not in a, "a prompt template shared with a pool, and nothing else, links unrelated customers"
 
 
 def test_rules_floor_catches_behaviours_the_model_has_not_learned():
     _, a = act([{"account_id": "new_kind", "org_id": "o", "score": 0.02, "rules_score": 0.55, "acct_cot_rate_1d": 0.9},
                 {"account_id": "quiet", "org_id": "o2", "score": 0.02, "rules_score": 0.25}])
     assert a["new_kind"]["action"] == "rate_limit" and "quiet" not in a
+    assert a["new_kind"]["trigger"] == "rules_floor" and a["new_kind"]["reasons"][0] == "rule reason"
