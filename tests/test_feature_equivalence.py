@@ -30,12 +30,13 @@ FROZEN = {
     "derived/2026-03-02": "4a0c370f05a8429165e1f33dd31e910911f5e9ddb2c3b8dc3cecc66bd957e3c8",
     "derived/2026-03-10": "9d42a7ccf4fcf58cb3bbbfde402991e0427832e7aeeeab346fbc4a506b22d12c",
     "derived/2026-03-17": "dccdee849dfb385491da25f00563ba326485b108c725d31d5006aca194dfaecd",
-    # Order-independent float sums (bit-identical reruns) moved three entropy/CV features by < 1e-9.
-    "features_1d/2026-03-10": "8565b363578d6dc97d691c6abe536e581e744c023d97464bc3e844e54f1739bd",
+    # Changed on purpose: order-independent float sums (bit-identical reruns) moved three entropy/CV features by
+    # < 1e-9; then 12 organisation and release-context columns were added (existing columns unchanged).
+    "features_1d/2026-03-10": "c0920191bfdd0d5ff03cb24bbb1a6bb1dd843ce4241a35f24f8e2dabb18270cf",
     "templates/2026-03-10": "a2f5f73c62333d84ba20afd1aebfb408f26f4624fa2415f2e85b36fd44655c04",
     "sync/2026-03-10": "02f641018b686109b4027c8b9a038c07cad38b7b1a3395186cdb16b3581cf923",
     "derived/corpus": "1c09ee315ecae1373dfa2731a49e5ed78759655fd83116bd4e2878fabc567ec3",
-    "features_1d/corpus": "da116c9fdfd15ae99c89b985d944bc30211538ddb2af05d716dbad853a4381b1",
+    "features_1d/corpus": "58ffd0c4119cba2be57b3ad44d57eb51d0731a2ba5967a4586534d58eccd26fa",
     "templates/corpus": "68274c58146e4b9de2c282310b7755de11755a8334d43b6876019b0bef250072",
 }
 
