@@ -8,15 +8,12 @@ import polars as pl
 
 from features import daily
 from features.coordination import WINDOW_DAYS
+from features.coordination_config import coordination_config
 from pipelines.ingest import partition_day, raw_partition
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.sharing import partner_indicators
 
-HYDRA_MEMORY_DAYS = 30
-# Only actions taken on extraction evidence mark a pool; a rate limit or a verification request does not,
-# or one false positive would spread to everyone sharing an office network or payment card.
-ENFORCED_ACTIONS = ["degrade_reasoning", "suspend"]
 COMMON = daily_asset("features")
 
 
@@ -46,9 +43,11 @@ def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse
 @dg.asset(deps=[account_day_features], description="Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links to enforced pools.", **COMMON)
 def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
-    enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=HYDRA_MEMORY_DAYS), day - timedelta(days=1))
+    hydra = coordination_config().hydra  # features/coordination.yaml
+    enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=hydra.memory_days),
+                                        day - timedelta(days=1))
     if enforced is not None:
-        enforced = enforced.filter(pl.col("action").is_in(ENFORCED_ACTIONS)).select("account_id").unique()
+        enforced = enforced.filter(pl.col("action").is_in(list(hydra.enforced_actions))).select("account_id").unique()
     partner = partner_indicators(warehouse, day)
     result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced, partner,
                                 key=warehouse.fingerprint_key())
