@@ -17,7 +17,7 @@ from pipelines.sharing import partner_indicators
 COMMON = daily_asset("features")
 
 
-@dg.asset(deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)
+@dg.asset(kinds={"polars"}, deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)
 def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
@@ -29,7 +29,7 @@ def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse,
     return dg.MaterializeResult(metadata={k: (float(v) if isinstance(v, float) else int(v)) for k, v in summary.items()})
 
 
-@dg.asset(deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
+@dg.asset(kinds={"duckdb", "sql"}, deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
 def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     with warehouse.compute() as con:
@@ -40,7 +40,7 @@ def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse
     })
 
 
-@dg.asset(deps=[account_day_features], description="Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links to enforced pools.", **COMMON)
+@dg.asset(kinds={"polars", "scipy"}, deps=[account_day_features], description="Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links to enforced pools.", **COMMON)
 def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     hydra = coordination_config().hydra  # features/coordination.yaml
@@ -59,7 +59,7 @@ def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehous
     })
 
 
-@dg.asset(deps=[coordination_clusters], description=f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account.", **COMMON)
+@dg.asset(kinds={"duckdb", "polars"}, deps=[coordination_clusters], description=f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account.", **COMMON)
 def account_features(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()

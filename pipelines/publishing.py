@@ -35,7 +35,7 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
     }
 
 
-@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
+@dg.asset(kinds={"parquet", "duckdb"}, deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
 def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse,
                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
@@ -116,7 +116,7 @@ def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dg.asset(deps=[published_day], description="Markdown summary of the day for access control, also shown in the asset's metadata.", **COMMON)
+@dg.asset(kinds={"markdown", "matplotlib"}, deps=[published_day], description="Markdown summary of the day for access control, also shown in the asset's metadata.", **COMMON)
 def daily_summary(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
