@@ -9,6 +9,7 @@ import polars as pl
 from features import daily
 from features.coordination import WINDOW_DAYS
 from features.coordination_config import coordination_config
+from pipelines import describe
 from pipelines.ingest import partition_day, raw_partition
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -68,4 +69,15 @@ def account_features(context: dg.AssetExecutionContext, warehouse: EnforcementWa
         raise dg.Failure(f"no cluster context stored for {day}; materialise coordination_clusters first")
     with warehouse.compute() as con:
         feats = daily.account_features(con, store, day, cluster_context)
-    return dg.MaterializeResult(metadata={"accounts": feats.height, "columns": len(feats.columns)})
+    return dg.MaterializeResult(metadata={
+        "accounts": feats.height, "columns": len(feats.columns), "dagster/row_count": feats.height,
+        "dagster/column_schema": column_schema("account_features", feats),
+    })
+
+
+def column_schema(table: str, frame: pl.DataFrame) -> dg.TableSchema:
+    """The table's columns with their types and the catalogue's descriptions (the UI's column view)."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=c, type=str(t), description=describe.description(table, c) or "")
+        for c, t in frame.schema.items()
+    ])
