@@ -30,32 +30,24 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from features.coordination_config import coordination_config
 from features.privacy import fingerprints
 from features.reference import HOSTING_ASNS, WEBMAIL_DOMAINS
 
-WINDOW_DAYS = 7
-MIN_CLUSTER_SIZE = 3
-MAX_INDICATOR_DEGREE = 50_000
-TEMPLATE_MIN_SHARE = 0.2
-TEMPLATE_MIN_REQUESTS = 5
-LOCKSTEP_MIN_BUCKETS = 3
-LOCKSTEP_MIN_SHARE = 0.1
-# Client strings shared by huge numbers of unrelated users say nothing about coordination.
-GENERIC_CLIENTS = ["curl/", "httpx/", "python-requests/", "Mozilla/", "anthropic-", "okhttp/", "Go-http-client/"]
-RISKY_TIERS = ["free", "edu", "startup", "research"]
-ACADEMIC = r"(\.edu$|\.edu\.|\.ac\.)"
-# Indicators that link unrelated customers too (a public template; lockstep on one): not enough for an
-# account-level link to another organisation or to an enforced account.
-WEAK_KINDS = ["template", "lockstep"]
-INDICATOR_WORDS = {
-    "payment": "share one payment instrument",
-    "signup_net": "signed up from one network within 48 hours",
-    "email_domain": "signed up with one e-mail domain within 48 hours",
-    "client": "signed up from one hosting network with one client within 48 hours",
-    "template": "send one prompt template as their main traffic",
-    "lockstep": "send one template in the same 10-minute windows",
-    "partner": "match one indicator shared by a partner",
-}
+# Thresholds, windows and indicator words live in features/coordination.yaml (typed: coordination_config.py).
+_CFG = coordination_config()
+WINDOW_DAYS = _CFG.window_days
+MIN_CLUSTER_SIZE = _CFG.min_cluster_size
+MAX_INDICATOR_DEGREE = _CFG.max_indicator_degree
+TEMPLATE_MIN_SHARE = _CFG.template.min_share
+TEMPLATE_MIN_REQUESTS = _CFG.template.min_requests
+LOCKSTEP_MIN_BUCKETS = _CFG.lockstep.min_buckets
+LOCKSTEP_MIN_SHARE = _CFG.lockstep.min_share
+GENERIC_CLIENTS = list(_CFG.generic_clients)
+RISKY_TIERS = list(_CFG.risky_tiers)
+ACADEMIC = _CFG.academic_domain_pattern
+WEAK_KINDS = list(_CFG.weak_kinds)
+INDICATOR_WORDS = dict(_CFG.indicator_words)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-ORDER = ["suspend", "degrade_reasoning", "require_verification", "human_review", "rate_limit", "monitor"]
+from models.spec import load_policy
+
+ORDER = load_policy().strength_order()  # strongest first, as models/policy.yaml ranks them
 COLOURS = ["#7b241c", "#c0392b", "#e67e22", "#8e44ad", "#f1c40f", "#95a5a6"]
 WINDOW_DAYS = 30
 

@@ -346,7 +346,7 @@ def apply_policy(
     prior: pl.DataFrame | None = None,  # prior_evidence(): account_id, prior_max_score, prior_strong
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(account_scores, enforcement_actions) for the day."""
-    band_name = pl.lit("low")
+    band_name = pl.lit(policy.below_bands)
     for b in reversed(policy.bands):
         band_name = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.name)).otherwise(band_name)
     df = _with_inputs(scored, clusters, prior)
@@ -355,13 +355,13 @@ def apply_policy(
     df = df.with_columns(date=pl.lit(day), run_id=pl.lit(run_id))
     scores = df.select(SCORES_COLUMNS).sort("account_id")
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
-    days_for = {**{b.action: b.duration_days for b in policy.bands}, "human_review": 7}
+    days_for = policy.durations()
     actions = (
         df.filter(pl.col("action").is_not_null())
         .with_columns(
             effective_from=pl.lit(start),
             expires_at=pl.lit(start)
-            + pl.duration(days=pl.col("action").replace_strict(days_for, default=7, return_dtype=pl.Int64)),
+            + pl.duration(days=pl.col("action").replace_strict(days_for, return_dtype=pl.Int64)),
             policy_version=pl.lit(policy.version),
         )
         .select(ACTIONS_COLUMNS)

@@ -1,57 +1,30 @@
-"""`distill-guard evaluate`: simulate a seed the model never saw, replay it, and report against ground truth.
+"""Evaluation figures from replayed tables and ground truth: frames in, metrics and a markdown report out.
 
-The replay is the product itself (Dagster assets through the runner): cold-start
-rules until labels allow training, then the detector trained on that seed's early
-labelled days; metrics are computed on the days scored by the trained model.
+The driver (simulate a seed the model never saw, replay it through the Dagster assets) is
+pipelines/evaluation.py; metrics are computed on the days scored by the trained model.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from models.evaluation import average_precision, calibration_table, recall_at_fpr, roc_auc, write_plots
-from simulator.world import WIDE_HARD_NEGATIVES
+from models.spec import load_policy
 
-HARD_NEGATIVES = list(WIDE_HARD_NEGATIVES)
-ENFORCING = ["rate_limit", "require_verification", "degrade_reasoning", "suspend"]
-NON_MONITOR = [*ENFORCING, "human_review"]
+_POLICY = load_policy()
+ENFORCING = _POLICY.ladder[1:]  # every ladder action above the weakest (monitor)
+NON_MONITOR = [a for a in _POLICY.actions() if a != _POLICY.ladder[0]]
 CALIBRATION_TOLERANCE = 0.15
 
 
-def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None,
-             variant: str = "base") -> Path:
-    import dagster as dg
+def analyse(raw: Path, tables: dict, trained: date | None, out: Path,
+            hard_negatives: list[str]) -> tuple[dict, dict, list[str]]:
+    """Metrics, report sections and plots from the replayed tables and the simulator's ground truth.
 
-    from pipelines.runner import Runner, replay
-    from simulator.generate import simulate
-
-    out = Path(out)
-    raw, wh = out / "data", out / "warehouse"
-    for p in (raw, wh):
-        if p.exists():
-            import shutil
-
-            shutil.rmtree(p)
-    simulate(raw, start, days, scale, seed, corpus, progress=False, variant=variant)
-    runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
-    all_days = runner.raw.days()
-    trained = replay(runner, all_days)
-    tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
-              for t in ("account_scores", "enforcement_actions", "account_features")}
-    metrics, sections, pngs = analyse(raw, tables, trained, out)
-    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(),
-                    "corpus": str(corpus) if corpus else None, "variant": variant})
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
-    report = out / "report.md"
-    report.write_text(render(metrics, sections, pngs))
-    return report
-
-
-def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[dict, dict, list[str]]:
+    ``hard_negatives``: the legitimate populations that look like extraction (the simulator names them)."""
     truth_days = pl.read_parquet(raw / "_truth" / "account_days" / "**" / "*.parquet")
     truth_acc = pl.read_parquet(raw / "_truth" / "accounts.parquet")
     campaigns = pl.read_parquet(raw / "_truth" / "campaigns.parquet")
@@ -85,7 +58,7 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
     # Look-alikes over every replayed day, cold-start days included: a wrong action is wrong whoever scored it.
     all_days = scores.group_by("account_id").agg(pl.col("score").max(), pl.col("population").first())
     hard = (
-        all_days.filter(pl.col("population").is_in(HARD_NEGATIVES))
+        all_days.filter(pl.col("population").is_in(hard_negatives))
         .group_by("population").agg(accounts=pl.len(), mean_max_score=pl.col("score").mean(), max_score=pl.col("score").max())
         .join(legit_actions.group_by("population").agg(
             suspended=pl.col("account_id").filter(pl.col("action") == "suspend").n_unique(),
@@ -114,11 +87,12 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
         "campaigns": ttfa.height, "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
         "campaigns_never_acted": int(ttfa["first_action"].null_count()),
     }
-    rates, personas, spread = action_rates(truth_days, actions, campaigns)
+    rates, personas, spread = action_rates(truth_days, actions, campaigns, hard_negatives)
     metrics.update(rates)
     # The same rates once a trained model scores (cold-start days left out): the steady state.
     modelled_days = pl.col("date") >= eval_from
-    steady, _, _ = action_rates(truth_days.filter(modelled_days), actions.filter(modelled_days), campaigns)
+    steady, _, _ = action_rates(truth_days.filter(modelled_days), actions.filter(modelled_days), campaigns,
+                                   hard_negatives)
     steady_keys = ("legit_enforced_rate", "legit_human_review_rate", "legit_non_monitor_rate",
                    "hard_negative_worst_rate", "enforcement_precision")
     metrics.update({f"{k}_modelled_days": steady[k] for k in steady_keys})
@@ -127,8 +101,8 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path) -> tuple[d
     return metrics, sections, pngs
 
 
-def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame,
-                 campaigns: pl.DataFrame) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.DataFrame,
+                 hard_negatives: list[str]) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """Over every replayed day: legitimate action rates (overall and per population), enforcement precision,
     and per campaign the share of its accounts acted on and the days to the first action."""
     accts = truth_days.group_by("account_id").agg(pl.col("is_attack").first(), pl.col("population").first(),
@@ -146,7 +120,7 @@ def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame,
         suspended=pl.col("suspended").sum(), non_monitor_rate=pl.col("non_monitor").mean(),
         enforced_rate=pl.col("enforced").mean())
         .sort("population"))
-    hard = personas.filter(pl.col("population").is_in(HARD_NEGATIVES))
+    hard = personas.filter(pl.col("population").is_in(hard_negatives))
     acted = a.filter(pl.col("enforced"))
     spread = (
         campaigns.join(a.filter(pl.col("is_attack")).group_by("campaign_id").agg(

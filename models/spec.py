@@ -140,9 +140,16 @@ class Protections(_Strict):
     content_evidence: ContentEvidence
 
 
+class HumanReview(_Strict):
+    duration_days: int = Field(gt=0, description="How long a review action stays in force.")
+    ranks_above: Action = Field(description="Where review sits among ladder actions when the strongest is chosen.")
+
+
 class Policy(_Strict):
     version: str
     bands: list[Band]
+    below_bands: str = Field(default="low", description="risk_band of a score below every band (no action row).")
+    human_review: HumanReview = HumanReview(duration_days=7, ranks_above="rate_limit")
     rules_floor: RulesFloor
     cluster_escalation: ClusterEscalation
     corroboration: Corroboration
@@ -151,6 +158,25 @@ class Policy(_Strict):
     first_strong_action: FirstStrongAction
     protections: Protections
     ladder: list[Action]
+
+    def band_names(self) -> list[str]:
+        """Every risk_band value, highest first."""
+        return [b.name for b in self.bands] + [self.below_bands]
+
+    def actions(self) -> list[str]:
+        """Every action a row can carry: the ladder (weakest first), then human review."""
+        return [*self.ladder, "human_review"]
+
+    def strength_order(self) -> list[str]:
+        """Actions strongest first, human review placed above ``human_review.ranks_above``."""
+        out = list(reversed(self.ladder))
+        out.insert(out.index(self.human_review.ranks_above), "human_review")
+        return out
+
+    def durations(self) -> dict[str, int]:
+        """Days each action stays in force."""
+        days = {b.action: b.duration_days for b in self.bands}
+        return {**days, "human_review": self.human_review.duration_days}
 
     @model_validator(mode="after")
     def _ordered(self) -> "Policy":

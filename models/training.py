@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from features.daily import feature_columns
+from models.rules import score_rules
 from models.spec import ModelSpec
 
 
@@ -125,8 +126,6 @@ RULE_SCORE = "rules_score"
 
 def with_rule_score(frame: pl.DataFrame) -> pl.DataFrame:
     """Adds the cold-start rule score (stacked as a model input)."""
-    from models.scoring import score_rules
-
     rules = score_rules(frame.select(pl.exclude(RULE_SCORE)))["score"]
     return frame.with_columns(rules.alias(RULE_SCORE))
 

@@ -8,7 +8,6 @@ so a long run that is stopped keeps what it measured.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 # Done-when targets of issue 13, read against the worst world.
@@ -57,34 +56,6 @@ COLUMNS = [
     ("campaign_min_actioned_share", "min campaign share actioned"),
     ("campaign_max_days_to_first_action", "max days to first action"),
 ]
-
-
-def evaluate_worlds(
-    out: Path,
-    seeds: list[int],
-    days: int,
-    scale: float,
-    start: date,
-    corpus: Path | None,
-    corpus_modes: list[bool],
-    variant: str = "wide",
-    progress=None,
-) -> Path:
-    from models.report import evaluate
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    worlds = []
-    for seed in seeds:
-        for with_corpus in corpus_modes:
-            name = f"seed-{seed}" + ("-corpus" if with_corpus else "")
-            evaluate(out / name, seed, days, scale, start, corpus if with_corpus else None, variant)
-            metrics = json.loads((out / name / "metrics.json").read_text())
-            worlds.append({**metrics, "world": name})
-            write_summary(out, worlds)
-            if progress:
-                progress(f"{name}: {summary_line(worlds[-1])}")
-    return out / "summary.md"
 
 
 def _derived(m: dict) -> dict:

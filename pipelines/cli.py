@@ -297,7 +297,7 @@ def cmd_repair_manifest(args) -> int:
 def cmd_evaluate(args) -> int:
     corpus = Path(args.corpus) if args.corpus else None
     if args.seeds:
-        from models.worlds import evaluate_worlds
+        from pipelines.evaluation import evaluate_worlds
 
         mode = args.corpus_mode or ("both" if corpus else "without")
         modes = {"without": [False], "with": [True], "both": [False, True]}[mode]
@@ -307,7 +307,7 @@ def cmd_evaluate(args) -> int:
                                variant=args.variant or "wide", progress=print)
         print(f"evaluation summary: {path}")
         return 0
-    from models.report import evaluate
+    from pipelines.evaluation import evaluate
 
     path = evaluate(Path(args.out), seed=args.seed, days=args.days, scale=args.scale, start=args.start, corpus=corpus,
                     variant=args.variant or "base")

@@ -8,19 +8,17 @@ import polars as pl
 
 from features import daily
 from features.coordination import WINDOW_DAYS
+from features.coordination_config import coordination_config
+from pipelines import describe
 from pipelines.ingest import partition_day, raw_partition
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.sharing import partner_indicators
 
-HYDRA_MEMORY_DAYS = 30
-# Only actions taken on extraction evidence mark a pool; a rate limit or a verification request does not,
-# or one false positive would spread to everyone sharing an office network or payment card.
-ENFORCED_ACTIONS = ["degrade_reasoning", "suspend"]
 COMMON = daily_asset("features")
 
 
-@dg.asset(deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)
+@dg.asset(kinds={"polars"}, deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)
 def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
@@ -32,7 +30,7 @@ def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse,
     return dg.MaterializeResult(metadata={k: (float(v) if isinstance(v, float) else int(v)) for k, v in summary.items()})
 
 
-@dg.asset(deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
+@dg.asset(kinds={"duckdb", "sql"}, deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
 def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     with warehouse.compute() as con:
@@ -43,12 +41,14 @@ def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse
     })
 
 
-@dg.asset(deps=[account_day_features], description="Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links to enforced pools.", **COMMON)
+@dg.asset(kinds={"polars", "scipy"}, deps=[account_day_features], description="Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links to enforced pools.", **COMMON)
 def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
-    enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=HYDRA_MEMORY_DAYS), day - timedelta(days=1))
+    hydra = coordination_config().hydra  # features/coordination.yaml
+    enforced = warehouse.read_published("enforcement_actions", day - timedelta(days=hydra.memory_days),
+                                        day - timedelta(days=1))
     if enforced is not None:
-        enforced = enforced.filter(pl.col("action").is_in(ENFORCED_ACTIONS)).select("account_id").unique()
+        enforced = enforced.filter(pl.col("action").is_in(list(hydra.enforced_actions))).select("account_id").unique()
     partner = partner_indicators(warehouse, day)
     result = daily.coordination(raw.warehouse(), warehouse.store(), day, enforced, partner,
                                 key=warehouse.fingerprint_key())
@@ -60,7 +60,7 @@ def coordination_clusters(context: dg.AssetExecutionContext, raw: RawLogWarehous
     })
 
 
-@dg.asset(deps=[coordination_clusters], description=f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account.", **COMMON)
+@dg.asset(kinds={"duckdb", "polars"}, deps=[coordination_clusters], description=f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account.", **COMMON)
 def account_features(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
@@ -69,4 +69,15 @@ def account_features(context: dg.AssetExecutionContext, warehouse: EnforcementWa
         raise dg.Failure(f"no cluster context stored for {day}; materialise coordination_clusters first")
     with warehouse.compute() as con:
         feats = daily.account_features(con, store, day, cluster_context)
-    return dg.MaterializeResult(metadata={"accounts": feats.height, "columns": len(feats.columns)})
+    return dg.MaterializeResult(metadata={
+        "accounts": feats.height, "columns": len(feats.columns), "dagster/row_count": feats.height,
+        "dagster/column_schema": column_schema("account_features", feats),
+    })
+
+
+def column_schema(table: str, frame: pl.DataFrame) -> dg.TableSchema:
+    """The table's columns with their types and the catalogue's descriptions (the UI's column view)."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=c, type=str(t), description=describe.description(table, c) or "")
+        for c, t in frame.schema.items()
+    ])

@@ -18,7 +18,7 @@ def partition_day(context) -> date:
     return date.fromisoformat(context.partition_key)
 
 
-@dg.asset(
+@dg.asset(kinds={"parquet", "great_expectations"}, 
     **daily_asset("ingest"),
     description="The day's raw requests and accounts snapshot, once the gateway has marked them complete (_SUCCESS).",
 )

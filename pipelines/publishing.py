@@ -11,6 +11,7 @@ import polars as pl
 from pipelines.history import ReplaySettings, publish_with_history, read_day
 from features import objectstore
 from models.daily_charts import WINDOW_DAYS, daily_charts, inline
+from models.spec import load_policy
 from features.privacy import user_agent_family
 from pipelines.ingest import partition_day
 from pipelines.partitions import daily_asset
@@ -34,7 +35,7 @@ def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
     }
 
 
-@dg.asset(deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
+@dg.asset(kinds={"parquet", "duckdb"}, deps=[enforcement_actions], description="The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, then published atomically for access control and analysts.", **COMMON)
 def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse,
                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)
@@ -100,7 +101,7 @@ def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:
     lines = [f"# distill-guard daily summary for {day}", "",
              f"{scores.height} active accounts scored with {', '.join(scores['model_version'].unique().sort().to_list()) or 'no model'}.", "",
              "## Actions by type", ""]
-    order = ["suspend", "degrade_reasoning", "require_verification", "rate_limit", "human_review", "monitor"]
+    order = load_policy().strength_order()  # models/policy.yaml
     counts = dict(actions.group_by("action").len().iter_rows()) if actions.height else {}
     lines += [f"- {a}: {counts.get(a, 0)}" for a in order] + ["", "## Largest clusters", ""]
     for r in clusters.sort(["score", "n_accounts"], descending=True).head(5).iter_rows(named=True):
@@ -115,7 +116,7 @@ def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dg.asset(deps=[published_day], description="Markdown summary of the day for access control, also shown in the asset's metadata.", **COMMON)
+@dg.asset(kinds={"markdown", "matplotlib"}, deps=[published_day], description="Markdown summary of the day for access control, also shown in the asset's metadata.", **COMMON)
 def daily_summary(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
                   replay: ReplaySettings) -> dg.MaterializeResult:
     day = partition_day(context)

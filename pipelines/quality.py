@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from models.spec import load_policy
+
 
 def requests_suite():
     import great_expectations as gx
@@ -34,7 +36,7 @@ def scores_suite():
     return [
         E.ExpectColumnValuesToBeBetween(column="score", min_value=0.0, max_value=1.0),
         E.ExpectColumnValuesToNotBeNull(column="score"),
-        E.ExpectColumnValuesToBeInSet(column="risk_band", value_set=["critical", "high", "elevated", "guarded", "watch", "low"]),
+        E.ExpectColumnValuesToBeInSet(column="risk_band", value_set=load_policy().band_names()),
         E.ExpectColumnValuesToNotBeNull(column="model_version"),
         E.ExpectColumnValuesToBeUnique(column="account_id"),
     ]
@@ -45,8 +47,7 @@ def actions_suite():
 
     E = gx.expectations
     return [
-        E.ExpectColumnValuesToBeInSet(column="action", value_set=[
-            "monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review"]),
+        E.ExpectColumnValuesToBeInSet(column="action", value_set=load_policy().actions()),
         E.ExpectColumnValuesToBeUnique(column="account_id"),
         E.ExpectColumnValuesToNotBeNull(column="expires_at"),
         E.ExpectColumnValuesToBeInSet(column="trigger", value_set=[

@@ -27,7 +27,7 @@ class TrainConfig(dg.Config):
     as_of: str = Field(default="", description="Train on account-days before this date (YYYY-MM-DD) and labels confirmed before it; empty: the day after the latest featured day.")
 
 
-@dg.asset(group_name="model", description="The LightGBM detector, trained point-in-time on stored account features "
+@dg.asset(kinds={"lightgbm"}, group_name="model", owners=["team:detection"], description="The LightGBM detector, trained point-in-time on stored account features "
           "and reviewed labels, calibrated on held-out days; registered, and promoted to current only when the "
           "promotion gate passes.",
           check_specs=[dg.AssetCheckSpec("promotion_gate", asset="detector_model", description="Blocking checks before "
@@ -82,7 +82,7 @@ def check_training_inputs(raw: RawLogWarehouse) -> None:
                          allow_retries=False)
 
 
-@dg.asset(deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, "
+@dg.asset(kinds={"lightgbm", "polars"}, deps=[account_features, detector_model], description="Calibrated score per active account and per cluster, "
           "with plain-language reasons, by the model chosen point-in-time (cold-start rules until a model exists).",
           **COMMON)
 def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse,
@@ -106,7 +106,7 @@ def account_scores(context: dg.AssetExecutionContext, warehouse: EnforcementWare
     })
 
 
-@dg.asset(deps=[account_scores], description="Graduated actions from the declarative policy (models/policy.yaml): bands, corroboration, persistence, cluster escalation, allowlist and tenure protections.", **COMMON)
+@dg.asset(kinds={"polars"}, deps=[account_scores], description="Graduated actions from the declarative policy (models/policy.yaml): bands, corroboration, persistence, cluster escalation, allowlist and tenure protections.", **COMMON)
 def enforcement_actions(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
     store = warehouse.store()
