@@ -16,6 +16,7 @@ by starting in its folder (``cd warehouse && duckdb -readonly distill_guard.duck
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import sys
 from functools import lru_cache
@@ -94,7 +95,8 @@ def object_description(name: str) -> str | None:
     for folder in (VIEWS_DIR, VIEWS_DIR.parent / "history"):
         view = folder / f"{name}.sql"
         if view.exists():
-            return view.read_text().splitlines()[0].removeprefix("--").strip()
+            lead = itertools.takewhile(lambda line: line.startswith("--"), view.read_text().splitlines())
+            return " ".join(line.removeprefix("--").strip() for line in lead)
     return None
 
 

@@ -1,4 +1,5 @@
--- One row per account: the strongest action in force the morning after the latest published day, since when, until when, and why.
+-- One row per account: the strongest action in force the morning after the latest published day,
+-- since when, until when, and why.
 create or replace view v_current_enforcement as
 with as_of as (
     select max(effective_from) as as_of
