@@ -14,14 +14,29 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from features import contract, objectstore, reference
-from features.raw import scan_contract
 from features.derivations import derive_requests
+from features.raw import scan_contract
 from features.releases import empty as empty_releases
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 DERIVED_COLUMNS = [
-    "request_id", "ts", "account_id", "org_id", "api_key_id", "ip", "asn", "country", "user_agent", "model",
-    "endpoint", "input_tokens", "output_tokens", "max_tokens", "thinking_budget", "status", "latency_ms",
+    "request_id",
+    "ts",
+    "account_id",
+    "org_id",
+    "api_key_id",
+    "ip",
+    "asn",
+    "country",
+    "user_agent",
+    "model",
+    "endpoint",
+    "input_tokens",
+    "output_tokens",
+    "max_tokens",
+    "thinking_budget",
+    "status",
+    "latency_ms",
 ]
 
 
@@ -79,9 +94,14 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, day: date) -> pl.DataFrame:
 ACCOUNT_DAY_BUCKET_ROWS = 3_000_000
 
 
-def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: list[str], day: date,
-                releases: pl.DataFrame | None = None,
-                bucket_rows: int = ACCOUNT_DAY_BUCKET_ROWS) -> dict[str, pl.DataFrame]:
+def account_day(
+    con: duckdb.DuckDBPyConnection,
+    derived: Path,
+    account_files: list[str],
+    day: date,
+    releases: pl.DataFrame | None = None,
+    bucket_rows: int = ACCOUNT_DAY_BUCKET_ROWS,
+) -> dict[str, pl.DataFrame]:
     """The day's account features (1-day part, with organisation and release context), template use and lockstep
     buckets."""
     objectstore.duckdb_relation(con, account_files).create_view("accounts", replace=True)
@@ -95,8 +115,11 @@ def account_day(con: duckdb.DuckDBPyConnection, derived: Path, account_files: li
     release = _run(con, "features/feat_release", day)
     con.unregister("releases")
     out["features_1d"] = (
-        out["features_1d"].join(ua, on="account_id", how="left").join(org, on="account_id", how="left")
-        .join(release, on="account_id", how="left").sort("account_id")
+        out["features_1d"]
+        .join(ua, on="account_id", how="left")
+        .join(org, on="account_id", how="left")
+        .join(release, on="account_id", how="left")
+        .sort("account_id")
     )
     return out
 
@@ -119,7 +142,9 @@ def _per_account_features(con: duckdb.DuckDBPyConnection, derived: str, day: dat
         con.unregister("account_day_rows")
 
 
-def account_window(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, templates: pl.DataFrame, day: date) -> pl.DataFrame:
+def account_window(
+    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, templates: pl.DataFrame, day: date
+) -> pl.DataFrame:
     """Trailing 7-day features from account-day and template history (rows after ``day`` are ignored)."""
     con.register("account_day_history", history.to_arrow())
     con.register("template_history", templates.to_arrow())

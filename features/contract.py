@@ -18,23 +18,44 @@ from features import objectstore
 
 TS = pa.timestamp("us", tz="UTC")
 REQUESTS = {
-    "request_id": (pa.string(), False), "ts": (TS, False), "account_id": (pa.string(), False),
-    "org_id": (pa.string(), False), "api_key_id": (pa.string(), False), "ip": (pa.string(), False),
-    "asn": (pa.int32(), False), "country": (pa.string(), True), "user_agent": (pa.string(), False),
-    "model": (pa.string(), False), "endpoint": (pa.string(), False), "input_tokens": (pa.int32(), False),
-    "output_tokens": (pa.int32(), False), "max_tokens": (pa.int32(), False), "thinking_budget": (pa.int32(), True),
-    "system_prompt": (pa.string(), True), "prompt": (pa.string(), False), "status": (pa.int16(), False),
+    "request_id": (pa.string(), False),
+    "ts": (TS, False),
+    "account_id": (pa.string(), False),
+    "org_id": (pa.string(), False),
+    "api_key_id": (pa.string(), False),
+    "ip": (pa.string(), False),
+    "asn": (pa.int32(), False),
+    "country": (pa.string(), True),
+    "user_agent": (pa.string(), False),
+    "model": (pa.string(), False),
+    "endpoint": (pa.string(), False),
+    "input_tokens": (pa.int32(), False),
+    "output_tokens": (pa.int32(), False),
+    "max_tokens": (pa.int32(), False),
+    "thinking_budget": (pa.int32(), True),
+    "system_prompt": (pa.string(), True),
+    "prompt": (pa.string(), False),
+    "status": (pa.int16(), False),
     "latency_ms": (pa.int32(), False),
 }
 ACCOUNTS = {
-    "account_id": (pa.string(), False), "org_id": (pa.string(), False), "created_at": (TS, False),
-    "tier": (pa.string(), False), "email_domain": (pa.string(), False), "payment_fingerprint": (pa.string(), True),
-    "signup_ip": (pa.string(), False), "signup_asn": (pa.int32(), False), "country": (pa.string(), True),
+    "account_id": (pa.string(), False),
+    "org_id": (pa.string(), False),
+    "created_at": (TS, False),
+    "tier": (pa.string(), False),
+    "email_domain": (pa.string(), False),
+    "payment_fingerprint": (pa.string(), True),
+    "signup_ip": (pa.string(), False),
+    "signup_asn": (pa.int32(), False),
+    "country": (pa.string(), True),
     "verified": (pa.bool_(), False),
 }
 LABELS = {
-    "account_id": (pa.string(), False), "label": (pa.int8(), False), "campaign_id": (pa.string(), True),
-    "confirmed_at": (TS, False), "source": (pa.string(), False),
+    "account_id": (pa.string(), False),
+    "label": (pa.int8(), False),
+    "campaign_id": (pa.string(), True),
+    "confirmed_at": (TS, False),
+    "source": (pa.string(), False),
 }
 ALLOWLIST = {"org_id": (pa.string(), False), "reason": (pa.string(), False), "expires_at": (TS, True)}
 TIERS = ("free", "build", "scale", "enterprise", "edu", "research", "startup")
@@ -76,7 +97,9 @@ def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
     return actual.equals(expected)
 
 
-def check_schemas(files: list[str], spec: dict[str, tuple[pa.DataType, bool]], filesystem: pafs.FileSystem | None = None) -> list[Violation]:
+def check_schemas(
+    files: list[str], spec: dict[str, tuple[pa.DataType, bool]], filesystem: pafs.FileSystem | None = None
+) -> list[Violation]:
     """Every file readable, with every contract column present and of the contract's Arrow type."""
     out: list[Violation] = []
     for f in files:
@@ -94,7 +117,9 @@ def check_schemas(files: list[str], spec: dict[str, tuple[pa.DataType, bool]], f
     return out
 
 
-def _data_rules(con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tuple[str, str, str]], params: dict) -> list[Violation]:
+def _data_rules(
+    con: duckdb.DuckDBPyConnection, files: list[str], rules: list[tuple[str, str, str]], params: dict
+) -> list[Violation]:
     """Evaluate (column, rule, SQL predicate for a *bad* row) in one pass; report the first offending file."""
     selects = ",\n".join(
         f"count(*) filter (where {pred}) as bad_{i}, min(filename) filter (where {pred}) as file_{i}"
@@ -114,8 +139,9 @@ def unreadable_files(con: duckdb.DuckDBPyConnection, files: list[str], exc: Exce
     out = []
     for f in files:
         try:
-            con.execute("select max(length(columns(*)::varchar)) from read_parquet($f, hive_partitioning = false)",
-                        {"f": f}).fetchall()
+            con.execute(
+                "select max(length(columns(*)::varchar)) from read_parquet($f, hive_partitioning = false)", {"f": f}
+            ).fetchall()
         except duckdb.Error as err:
             out.append(Violation(f, "*", "readable_data", _one_line(err)))
     return out or [Violation(files[0] if files else "?", "*", "readable_data", _one_line(exc))]
@@ -132,13 +158,16 @@ def _not_null_rules(spec) -> list[tuple[str, str, str]]:
 def _unique(con: duckdb.DuckDBPyConnection, files: list[str], column: str) -> list[Violation]:
     dup = con.execute(
         f"select {column}, min(filename) from {objectstore.parquet_view(con, files, 'contract_rows')} "
-        f"group by {column} having count(*) > 1 order by {column} limit 3").fetchall()
+        f"group by {column} having count(*) > 1 order by {column} limit 3"
+    ).fetchall()
     if not dup:
         return []
     return [Violation(dup[0][1], column, "unique", f"duplicated ids, e.g. {', '.join(d[0] for d in dup)}")]
 
 
-def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, earlier: list[str] = ()) -> list[Violation]:
+def check_requests(
+    con: duckdb.DuckDBPyConnection, files: list[str], day: date, earlier: list[str] = ()
+) -> list[Violation]:
     """``earlier``: request files (raw or derived) of recent days, for uniqueness across days."""
     bad = check_schemas(files, REQUESTS)
     if bad:
@@ -161,26 +190,48 @@ def check_requests(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
         out = _data_rules(con, files, rules, {"day": day}) + _unique(con, files, "request_id")
     except duckdb.Error as exc:
         return unreadable_files(con, files, exc)
-    if not con.execute(f"select count(*) from {objectstore.parquet_view(con, files, 'contract_rows')}").fetchall()[0][0]:
-        out.append(Violation(files[0], "*", "non_empty_partition",
-                             f"the day is marked complete ({len(files)} file(s)) but holds no request"))
+    if not con.execute(f"select count(*) from {objectstore.parquet_view(con, files, 'contract_rows')}").fetchall()[0][
+        0
+    ]:
+        out.append(
+            Violation(
+                files[0],
+                "*",
+                "non_empty_partition",
+                f"the day is marked complete ({len(files)} file(s)) but holds no request",
+            )
+        )
     if earlier:
         seen = con.execute(
             "select count(*), min(r.request_id), min(r.filename) "
             f"from {objectstore.parquet_view(con, files, 'contract_rows')} as r "
             "semi join read_parquet($earlier, hive_partitioning = false) as e on e.request_id = r.request_id",
-            {"earlier": list(earlier)}).fetchone()
+            {"earlier": list(earlier)},
+        ).fetchone()
         if seen[0]:
-            out.append(Violation(seen[2], "request_id", "unique_across_days", f"{seen[0]} id(s) already seen on earlier days, e.g. {seen[1]}"))
+            out.append(
+                Violation(
+                    seen[2],
+                    "request_id",
+                    "unique_across_days",
+                    f"{seen[0]} id(s) already seen on earlier days, e.g. {seen[1]}",
+                )
+            )
     return out
 
 
-def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, request_files: list[str]) -> list[Violation]:
+def check_accounts(
+    con: duckdb.DuckDBPyConnection, files: list[str], day: date, request_files: list[str]
+) -> list[Violation]:
     bad = check_schemas(files, ACCOUNTS)
     if bad:
         return bad
     rules = _not_null_rules(ACCOUNTS) + [
-        ("tier", "allowed_values", "tier not in ('free', 'build', 'scale', 'enterprise', 'edu', 'research', 'startup')"),
+        (
+            "tier",
+            "allowed_values",
+            "tier not in ('free', 'build', 'scale', 'enterprise', 'edu', 'research', 'startup')",
+        ),
         ("created_at", "not_after_snapshot_day", "created_at >= ($day::date + 1)::timestamptz"),
         ("country", "iso_alpha2_upper", COUNTRY_BAD.format(col="country")),
     ]
@@ -195,8 +246,14 @@ def check_accounts(con: duckdb.DuckDBPyConnection, files: list[str], day: date, 
             f"anti join {objectstore.parquet_view(con, files, 'contract_acc')} as a on a.account_id = r.account_id",
         ).fetchone()
         if missing[0]:
-            out.append(Violation(files[0], "account_id", "snapshot_covers_traffic",
-                                 f"{missing[0]} account(s) seen in traffic are missing from the snapshot, e.g. {missing[1]}"))
+            out.append(
+                Violation(
+                    files[0],
+                    "account_id",
+                    "snapshot_covers_traffic",
+                    f"{missing[0]} account(s) seen in traffic are missing from the snapshot, e.g. {missing[1]}",
+                )
+            )
     return out
 
 

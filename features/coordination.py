@@ -21,7 +21,6 @@ replacement accounts inherit the evidence against the pool they were bought from
 from __future__ import annotations
 
 import secrets
-
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -52,9 +51,9 @@ INDICATOR_WORDS = dict(_CFG.indicator_words)
 
 @dataclass(frozen=True)
 class Coordination:
-    members: pl.DataFrame    # date, account_id, cluster_id
-    clusters: pl.DataFrame   # date, cluster_id, n_accounts, indicators, cluster features
-    context: pl.DataFrame    # account_id, cluster context and organisation features for accounts active on the day
+    members: pl.DataFrame  # date, account_id, cluster_id
+    clusters: pl.DataFrame  # date, cluster_id, n_accounts, indicators, cluster features
+    context: pl.DataFrame  # account_id, cluster context and organisation features for accounts active on the day
 
 
 def _creation_bucket(col: str = "created_at") -> pl.Expr:
@@ -69,15 +68,23 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("signup_ip").str.extract(r"^(\d+\.\d+\.\d+)\."))
     )
     parts = [
-        accounts.filter(pl.col("payment_fingerprint").is_not_null())
-        .select("account_id", pl.lit("payment").alias("kind"), pl.col("payment_fingerprint").alias("value")),
-        accounts.select("account_id", pl.lit("signup_net").alias("kind"),
-                        pl.concat_str([net, _creation_bucket()], separator="|").alias("value")).drop_nulls("value"),
+        accounts.filter(pl.col("payment_fingerprint").is_not_null()).select(
+            "account_id", pl.lit("payment").alias("kind"), pl.col("payment_fingerprint").alias("value")
+        ),
+        accounts.select(
+            "account_id",
+            pl.lit("signup_net").alias("kind"),
+            pl.concat_str([net, _creation_bucket()], separator="|").alias("value"),
+        ).drop_nulls("value"),
         # Webmail and academic domains are public: thousands of unrelated students share a university's domain,
         # and pools register with it too, so a class created the same week would join the pool.
-        accounts.filter(~pl.col("email_domain").is_in(WEBMAIL_DOMAINS) & ~pl.col("email_domain").str.contains(ACADEMIC))
-        .select("account_id", pl.lit("email_domain").alias("kind"),
-                pl.concat_str([pl.col("email_domain"), _creation_bucket()], separator="|").alias("value")),
+        accounts.filter(
+            ~pl.col("email_domain").is_in(WEBMAIL_DOMAINS) & ~pl.col("email_domain").str.contains(ACADEMIC)
+        ).select(
+            "account_id",
+            pl.lit("email_domain").alias("kind"),
+            pl.concat_str([pl.col("email_domain"), _creation_bucket()], separator="|").alias("value"),
+        ),
     ]
     return pl.concat(parts)
 
@@ -85,9 +92,17 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
 def _client_indicators(accounts: pl.DataFrame, user_agents: pl.DataFrame) -> pl.DataFrame:
     return (
         accounts.filter(pl.col("signup_asn").is_in(list(HOSTING_ASNS)))
-        .join(user_agents.filter(~pl.any_horizontal([pl.col("user_agent").str.starts_with(p) for p in GENERIC_CLIENTS])), on="account_id")
-        .select("account_id", pl.lit("client").alias("kind"),
-                pl.concat_str([pl.col("signup_asn").cast(pl.String), pl.col("user_agent"), _creation_bucket()], separator="|").alias("value"))
+        .join(
+            user_agents.filter(~pl.any_horizontal([pl.col("user_agent").str.starts_with(p) for p in GENERIC_CLIENTS])),
+            on="account_id",
+        )
+        .select(
+            "account_id",
+            pl.lit("client").alias("kind"),
+            pl.concat_str(
+                [pl.col("signup_asn").cast(pl.String), pl.col("user_agent"), _creation_bucket()], separator="|"
+            ).alias("value"),
+        )
     )
 
 
@@ -99,13 +114,22 @@ def _template_indicators(templates: pl.DataFrame) -> pl.DataFrame:
     )
     owned = (
         per_acct.group_by("template_id")
-        .agg(users=pl.len(), concentrated_users=pl.col("concentrated").sum(),
-             orgs=pl.col("org_id").filter(pl.col("concentrated")).n_unique())
-        .filter((pl.col("orgs") >= 2) & (pl.col("concentrated_users") >= 2)
-                & (pl.col("concentrated_users") >= 0.5 * pl.col("users")))
+        .agg(
+            users=pl.len(),
+            concentrated_users=pl.col("concentrated").sum(),
+            orgs=pl.col("org_id").filter(pl.col("concentrated")).n_unique(),
+        )
+        .filter(
+            (pl.col("orgs") >= 2)
+            & (pl.col("concentrated_users") >= 2)
+            & (pl.col("concentrated_users") >= 0.5 * pl.col("users"))
+        )
     )
-    return per_acct.filter("concentrated").join(owned.select("template_id"), on="template_id").select(
-        "account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
+    return (
+        per_acct.filter("concentrated")
+        .join(owned.select("template_id"), on="template_id")
+        .select("account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
+    )
 
 
 def _lockstep_indicators(sync: pl.DataFrame, orgs: pl.DataFrame, templates: pl.DataFrame) -> pl.DataFrame:
@@ -117,10 +141,12 @@ def _lockstep_indicators(sync: pl.DataFrame, orgs: pl.DataFrame, templates: pl.D
     main = per_acct.filter(pl.col("n_requests") >= LOCKSTEP_MIN_SHARE * pl.col("n_requests").sum().over("account_id"))
     sync = sync.join(main.select("account_id", "template_id"), on=["account_id", "template_id"], how="semi")
     cells = sync.join(orgs, on="account_id", how="left").with_columns(
-        cell_orgs=pl.col("org_id").n_unique().over("template_id", "bucket"))
+        cell_orgs=pl.col("org_id").n_unique().over("template_id", "bucket")
+    )
     crowded = cells.filter(pl.col("cell_orgs") >= 3)
     return (
-        crowded.group_by("account_id", "template_id").agg(buckets=pl.col("bucket").n_unique())
+        crowded.group_by("account_id", "template_id")
+        .agg(buckets=pl.col("bucket").n_unique())
         .filter(pl.col("buckets") >= LOCKSTEP_MIN_BUCKETS)
         .select("account_id", pl.lit("lockstep").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
     )
@@ -142,13 +168,17 @@ def _components(edges: pl.DataFrame) -> pl.DataFrame:
 def _stable_ids(components: pl.DataFrame, previous: pl.DataFrame | None, day: date) -> pl.DataFrame:
     """Give each component the id of yesterday's cluster it overlaps most; new clusters get new ids."""
     first_member = components.group_by("component").agg(pl.col("account_id").min().alias("first_member"))
-    fresh = first_member.sort("first_member").with_row_index("k").select(
-        "component", (pl.lit(f"cl-{day:%Y%m%d}-") + pl.col("k").cast(pl.String).str.zfill(4)).alias("new_id"))
+    fresh = (
+        first_member.sort("first_member")
+        .with_row_index("k")
+        .select("component", (pl.lit(f"cl-{day:%Y%m%d}-") + pl.col("k").cast(pl.String).str.zfill(4)).alias("new_id"))
+    )
     if previous is None or previous.is_empty():
         return components.join(fresh, on="component").select("account_id", pl.col("new_id").alias("cluster_id"))
     overlap = (
         components.join(previous.select("account_id", pl.col("cluster_id").alias("old_id")), on="account_id")
-        .group_by("component", "old_id").agg(n=pl.len())
+        .group_by("component", "old_id")
+        .agg(n=pl.len())
         .sort(["n", "component", "old_id"], descending=[True, False, False])
     )
     # Greedy one-to-one matching, largest overlaps first, deterministic ties.
@@ -156,10 +186,13 @@ def _stable_ids(components: pl.DataFrame, previous: pl.DataFrame | None, day: da
     for comp, old, _ in overlap.iter_rows():
         if comp in taken_c or old in taken_o:
             continue
-        taken_c.add(comp); taken_o.add(old); pairs.append((comp, old))
+        taken_c.add(comp)
+        taken_o.add(old)
+        pairs.append((comp, old))
     matched = pl.DataFrame(pairs, schema={"component": pl.Int64, "old_id": pl.String}, orient="row")
     ids = fresh.join(matched, on="component", how="left").select(
-        "component", pl.coalesce("old_id", "new_id").alias("cluster_id"))
+        "component", pl.coalesce("old_id", "new_id").alias("cluster_id")
+    )
     return components.join(ids, on="component").select("account_id", "cluster_id")
 
 
@@ -186,31 +219,52 @@ def coordinate(
     templates, sync = in_window(templates_window), in_window(sync_window)
     active_today = feats.filter(pl.col("date") == day).select("account_id", "org_id")
     window_accounts = feats.select("account_id").unique()
-    enforced = (enforced_accounts.select("account_id").unique() if enforced_accounts is not None
-                else pl.DataFrame(schema={"account_id": pl.String}))
+    enforced = (
+        enforced_accounts.select("account_id").unique()
+        if enforced_accounts is not None
+        else pl.DataFrame(schema={"account_id": pl.String})
+    )
     graph_accounts = pl.concat([window_accounts, enforced]).unique()
     acc = accounts.join(graph_accounts, on="account_id", how="semi")
-    user_agents = (feats.sort("date").group_by("account_id").agg(pl.col("acct_top_user_agent_1d").last().alias("user_agent")))
+    user_agents = (
+        feats.sort("date").group_by("account_id").agg(pl.col("acct_top_user_agent_1d").last().alias("user_agent"))
+    )
     orgs = feats.select("account_id", "org_id").unique("account_id")
 
-    parts = [static_indicators(acc), _client_indicators(acc, user_agents),
-             _template_indicators(templates), _lockstep_indicators(sync, orgs, templates)]
+    parts = [
+        static_indicators(acc),
+        _client_indicators(acc, user_agents),
+        _template_indicators(templates),
+        _lockstep_indicators(sync, orgs, templates),
+    ]
     if partner_edges is not None:
         parts.append(partner_edges.join(graph_accounts, on="account_id", how="semi"))
     edges = pl.concat([p.select("account_id", "kind", pl.col("value").cast(pl.String)) for p in parts]).unique()
     degree = edges.group_by("kind", "value").agg(deg=pl.len())
-    edges = edges.join(degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi")
+    edges = edges.join(
+        degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi"
+    )
 
-    comps = _components(edges) if not edges.is_empty() else pl.DataFrame(schema={"account_id": pl.String, "component": pl.Int64})
+    comps = (
+        _components(edges)
+        if not edges.is_empty()
+        else pl.DataFrame(schema={"account_id": pl.String, "component": pl.Int64})
+    )
     sizes = comps.group_by("component").agg(size=pl.len())
     comps = comps.join(sizes.filter(pl.col("size") >= MIN_CLUSTER_SIZE), on="component", how="semi")
     # A cluster is reported on a day when one of its members was active that day.
     live = comps.join(active_today, on="account_id", how="semi").select("component").unique()
     comps = comps.join(live, on="component", how="semi")
-    members = _stable_ids(comps, previous_members, day).with_columns(date=pl.lit(day)).select("date", "account_id", "cluster_id").sort("cluster_id", "account_id")
+    members = (
+        _stable_ids(comps, previous_members, day)
+        .with_columns(date=pl.lit(day))
+        .select("date", "account_id", "cluster_id")
+        .sort("cluster_id", "account_id")
+    )
 
-    clusters = _cluster_features(day, members, edges, acc, feats, templates, enforced,
-                                 key if key is not None else secrets.token_bytes(32))
+    clusters = _cluster_features(
+        day, members, edges, acc, feats, templates, enforced, key if key is not None else secrets.token_bytes(32)
+    )
     context = _account_context(day, active_today, members, clusters, accounts, enforced, edges)
     return Coordination(members, clusters, context)
 
@@ -219,7 +273,9 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced, key:
     if members.is_empty():
         return pl.DataFrame(schema=CLUSTER_SCHEMA)
     m = members.join(acc, on="account_id", how="left")
-    age_days = (pl.lit(day + timedelta(days=1)).cast(pl.Datetime("us", "UTC")) - pl.col("created_at")).dt.total_hours() / 24
+    age_days = (
+        pl.lit(day + timedelta(days=1)).cast(pl.Datetime("us", "UTC")) - pl.col("created_at")
+    ).dt.total_hours() / 24
     per_cluster = m.group_by("cluster_id").agg(
         cluster_n_accounts=pl.len(),
         cluster_n_orgs=pl.col("org_id").n_unique(),
@@ -228,7 +284,11 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced, key:
         cluster_risky_tier_share=pl.col("tier").is_in(RISKY_TIERS).mean(),
         cluster_verified_share=pl.col("verified").cast(pl.Float64).mean(),
         cluster_payment_present_share=pl.col("payment_fingerprint").is_not_null().mean(),
-        cluster_payment_max_shared=pl.col("payment_fingerprint").drop_nulls().value_counts().struct.field("count").max(),
+        cluster_payment_max_shared=pl.col("payment_fingerprint")
+        .drop_nulls()
+        .value_counts()
+        .struct.field("count")
+        .max(),
         cluster_enforced_members=pl.col("account_id").is_in(enforced["account_id"].implode()).sum(),
     )
     # sorted so the float sums below meet rows in one order on every rerun
@@ -236,46 +296,89 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced, key:
     activity = f.group_by("cluster_id").agg(
         cluster_active_accounts_1d=pl.col("account_id").filter(pl.col("date") == day).n_unique(),
         cluster_req_count_7d=pl.col("acct_req_count_1d").sum(),
-        cluster_cot_rate_7d=(pl.col("acct_cot_rate_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
-        cluster_thinking_share_7d=(pl.col("acct_thinking_share_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
-        cluster_hosting_share_7d=(pl.col("acct_hosting_asn_share_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
-        cluster_near_max_share_7d=(pl.col("acct_near_max_share_1d") * pl.col("acct_req_count_1d")).sum() / pl.col("acct_req_count_1d").sum(),
+        cluster_cot_rate_7d=(pl.col("acct_cot_rate_1d") * pl.col("acct_req_count_1d")).sum()
+        / pl.col("acct_req_count_1d").sum(),
+        cluster_thinking_share_7d=(pl.col("acct_thinking_share_1d") * pl.col("acct_req_count_1d")).sum()
+        / pl.col("acct_req_count_1d").sum(),
+        cluster_hosting_share_7d=(pl.col("acct_hosting_asn_share_1d") * pl.col("acct_req_count_1d")).sum()
+        / pl.col("acct_req_count_1d").sum(),
+        cluster_near_max_share_7d=(pl.col("acct_near_max_share_1d") * pl.col("acct_req_count_1d")).sum()
+        / pl.col("acct_req_count_1d").sum(),
         cluster_new_member_share_1d=(
             pl.col("account_id").filter(pl.col("date") == day).n_unique()
-            - pl.col("account_id").filter(pl.col("date") < day).unique().is_in(
-                pl.col("account_id").filter(pl.col("date") == day).implode()).sum()
-        ) / pl.col("account_id").filter(pl.col("date") == day).n_unique().clip(1),
+            - pl.col("account_id")
+            .filter(pl.col("date") < day)
+            .unique()
+            .is_in(pl.col("account_id").filter(pl.col("date") == day).implode())
+            .sum()
+        )
+        / pl.col("account_id").filter(pl.col("date") == day).n_unique().clip(1),
     )
-    t = templates.join(members.select("account_id", "cluster_id"), on="account_id").group_by("cluster_id", "template_id").agg(n=pl.col("n_requests").sum())
-    top_tpl = t.group_by("cluster_id").agg(cluster_top_template_share_7d=(pl.col("n").max() / pl.col("n").sum()).cast(pl.Float64))
+    t = (
+        templates.join(members.select("account_id", "cluster_id"), on="account_id")
+        .group_by("cluster_id", "template_id")
+        .agg(n=pl.col("n_requests").sum())
+    )
+    top_tpl = t.group_by("cluster_id").agg(
+        cluster_top_template_share_7d=(pl.col("n").max() / pl.col("n").sum()).cast(pl.Float64)
+    )
     ind = (
         edges.join(members.select("account_id", "cluster_id"), on="account_id")
-        .group_by("cluster_id", "kind", "value").agg(n=pl.len())
+        .group_by("cluster_id", "kind", "value")
+        .agg(n=pl.len())
         .filter(pl.col("n") >= 2)
         .sort(["cluster_id", "n", "kind", "value"], descending=[False, True, False, False])
     )
     # published text carries the kind and a keyed fingerprint, never the raw value (features/privacy.py)
-    indicators = ind.with_columns(fp=fingerprints(ind, key)).with_columns(
-        text=pl.col("n").cast(pl.String) + pl.lit(" accounts ") + pl.col("kind").replace_strict(INDICATOR_WORDS)
-        + pl.lit(" (") + pl.col("fp") + pl.lit(")")
-    ).group_by("cluster_id", maintain_order=True).agg(
-        indicators=pl.col("text").head(5), cluster_indicator_kinds=pl.col("kind").n_unique())
+    indicators = (
+        ind.with_columns(fp=fingerprints(ind, key))
+        .with_columns(
+            text=pl.col("n").cast(pl.String)
+            + pl.lit(" accounts ")
+            + pl.col("kind").replace_strict(INDICATOR_WORDS)
+            + pl.lit(" (")
+            + pl.col("fp")
+            + pl.lit(")")
+        )
+        .group_by("cluster_id", maintain_order=True)
+        .agg(indicators=pl.col("text").head(5), cluster_indicator_kinds=pl.col("kind").n_unique())
+    )
     out = (
-        per_cluster.join(activity, on="cluster_id", how="left").join(top_tpl, on="cluster_id", how="left")
+        per_cluster.join(activity, on="cluster_id", how="left")
+        .join(top_tpl, on="cluster_id", how="left")
         .join(indicators, on="cluster_id", how="left")
-        .with_columns(date=pl.lit(day), n_accounts=pl.col("cluster_n_accounts"), cluster_enforced_before=(pl.col("cluster_enforced_members") > 0).cast(pl.Int32))
+        .with_columns(
+            date=pl.lit(day),
+            n_accounts=pl.col("cluster_n_accounts"),
+            cluster_enforced_before=(pl.col("cluster_enforced_members") > 0).cast(pl.Int32),
+        )
     )
     return out.select(list(CLUSTER_SCHEMA)).cast(CLUSTER_SCHEMA).sort("cluster_id")
 
 
 CLUSTER_SCHEMA = {
-    "date": pl.Date, "cluster_id": pl.String, "n_accounts": pl.Int64, "indicators": pl.List(pl.String),
-    "cluster_n_accounts": pl.Int64, "cluster_n_orgs": pl.Int64, "cluster_active_accounts_1d": pl.Int64,
-    "cluster_creation_span_hours": pl.Float64, "cluster_fresh_share": pl.Float64, "cluster_risky_tier_share": pl.Float64,
-    "cluster_verified_share": pl.Float64, "cluster_payment_present_share": pl.Float64, "cluster_payment_max_shared": pl.Int64,
-    "cluster_req_count_7d": pl.Int64, "cluster_top_template_share_7d": pl.Float64, "cluster_cot_rate_7d": pl.Float64,
-    "cluster_thinking_share_7d": pl.Float64, "cluster_hosting_share_7d": pl.Float64, "cluster_near_max_share_7d": pl.Float64,
-    "cluster_new_member_share_1d": pl.Float64, "cluster_indicator_kinds": pl.Int64, "cluster_enforced_members": pl.Int64,
+    "date": pl.Date,
+    "cluster_id": pl.String,
+    "n_accounts": pl.Int64,
+    "indicators": pl.List(pl.String),
+    "cluster_n_accounts": pl.Int64,
+    "cluster_n_orgs": pl.Int64,
+    "cluster_active_accounts_1d": pl.Int64,
+    "cluster_creation_span_hours": pl.Float64,
+    "cluster_fresh_share": pl.Float64,
+    "cluster_risky_tier_share": pl.Float64,
+    "cluster_verified_share": pl.Float64,
+    "cluster_payment_present_share": pl.Float64,
+    "cluster_payment_max_shared": pl.Int64,
+    "cluster_req_count_7d": pl.Int64,
+    "cluster_top_template_share_7d": pl.Float64,
+    "cluster_cot_rate_7d": pl.Float64,
+    "cluster_thinking_share_7d": pl.Float64,
+    "cluster_hosting_share_7d": pl.Float64,
+    "cluster_near_max_share_7d": pl.Float64,
+    "cluster_new_member_share_1d": pl.Float64,
+    "cluster_indicator_kinds": pl.Int64,
+    "cluster_enforced_members": pl.Int64,
     "cluster_enforced_before": pl.Int32,
 }
 CLUSTER_FEATURES = [c for c in CLUSTER_SCHEMA if c.startswith("cluster_") and c != "cluster_id"]
@@ -291,28 +394,39 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     enforced_nodes = strong_edges.join(enforced, on="account_id", how="semi").select("kind", "value").unique()
     links = (
         strong_edges.join(enforced_nodes, on=["kind", "value"], how="semi")
-        .join(strong_edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}),
-              on=["kind", "value"])
+        .join(
+            strong_edges.join(enforced, on="account_id", how="semi").rename({"account_id": "enforced_id"}),
+            on=["kind", "value"],
+        )
         .filter(pl.col("account_id") != pl.col("enforced_id"))
-        .group_by("account_id").agg(acct_enforced_link_count=pl.col("enforced_id").n_unique())
+        .group_by("account_id")
+        .agg(acct_enforced_link_count=pl.col("enforced_id").n_unique())
     )
     # Most other organisations sharing one strong indicator with the account (payment, signup network, e-mail
     # domain, client). A shared public prompt template links unrelated customers, and so does lockstep timing on
     # one (a busy pipeline sending a public template meets a pool's buckets by chance).
     # Counted per indicator value, so the cost stays linear in edges.
-    strong = strong_edges.join(
-        accounts.select("account_id", "org_id"), on="account_id")
+    strong = strong_edges.join(accounts.select("account_id", "org_id"), on="account_id")
     per_value = strong.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
-    cross = strong.join(per_value, on=["kind", "value"]).group_by("account_id").agg(
-        acct_cross_org_links=(pl.col("n_orgs") - 1).max())
+    cross = (
+        strong.join(per_value, on=["kind", "value"])
+        .group_by("account_id")
+        .agg(acct_cross_org_links=(pl.col("n_orgs") - 1).max())
+    )
     created = accounts.select("org_id", "created_at")
-    org_new = created.filter(
-        pl.col("created_at") >= pl.lit(day - timedelta(days=WINDOW_DAYS - 1)).cast(pl.Datetime("us", "UTC"))
-    ).group_by("org_id").agg(org_new_accounts_7d=pl.len())
+    org_new = (
+        created.filter(
+            pl.col("created_at") >= pl.lit(day - timedelta(days=WINDOW_DAYS - 1)).cast(pl.Datetime("us", "UTC"))
+        )
+        .group_by("org_id")
+        .agg(org_new_accounts_7d=pl.len())
+    )
     org_size = created.group_by("org_id").agg(org_accounts_total=pl.len())
     return (
-        ctx.join(links, on="account_id", how="left").join(cross, on="account_id", how="left")
-        .join(org_new, on="org_id", how="left").join(org_size, on="org_id", how="left")
+        ctx.join(links, on="account_id", how="left")
+        .join(cross, on="account_id", how="left")
+        .join(org_new, on="org_id", how="left")
+        .join(org_size, on="org_id", how="left")
         .with_columns(
             pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
             pl.col("acct_cross_org_links").fill_null(0).cast(pl.Int64),

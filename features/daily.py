@@ -13,14 +13,22 @@ import polars as pl
 
 from features import sharing
 from features.account_day import account_day, account_window, derive_day
-from features.coordination import WINDOW_DAYS, Coordination, coordinate
 from features.contract import ACCOUNTS
+from features.coordination import WINDOW_DAYS, Coordination, coordinate
 from features.raw import RawWarehouse, scan_contract
 from features.releases import load_releases
 from features.store import Store
 
 # Identifier and text columns that travel with the features but are not model inputs.
-NON_FEATURES = {"date", "account_id", "org_id", "cluster_id", "acct_top_user_agent_1d", "acct_top_capability_1d", "acct_tier"}
+NON_FEATURES = {
+    "date",
+    "account_id",
+    "org_id",
+    "cluster_id",
+    "acct_top_user_agent_1d",
+    "acct_top_capability_1d",
+    "acct_tier",
+}
 
 
 # Derived requests are the one per-request intermediate; older days are not read again.
@@ -41,18 +49,29 @@ def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store
     return out["features_1d"]
 
 
-def coordination(raw: RawWarehouse, store: Store, day: date, enforced_accounts: pl.DataFrame | None,
-                 partner: pl.DataFrame | None = None, key: bytes | None = None) -> Coordination:
+def coordination(
+    raw: RawWarehouse,
+    store: Store,
+    day: date,
+    enforced_accounts: pl.DataFrame | None,
+    partner: pl.DataFrame | None = None,
+    key: bytes | None = None,
+) -> Coordination:
     """``partner``: indicators imported from partners' STIX bundles, valid on ``day``; ``key``: the warehouse's
     fingerprint key."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
     feats, templates = store.read("features_1d", lo, day), store.read("templates", lo, day)
     result = coordinate(
-        day, accounts, feats, templates,
+        day,
+        accounts,
+        feats,
+        templates,
         _or_empty(store.read("sync", lo, day)),
         store.read("cluster_members", day - timedelta(days=1), day - timedelta(days=1)),
-        enforced_accounts, _partner_edges(partner, accounts, feats, templates), key=key,
+        enforced_accounts,
+        _partner_edges(partner, accounts, feats, templates),
+        key=key,
     )
     store.write("cluster_members", day, result.members)
     store.write("clusters", day, result.clusters)
@@ -70,8 +89,15 @@ def _partner_edges(partner, accounts, feats, templates) -> pl.DataFrame | None:
 
 def _or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
     if frame is None:
-        return pl.DataFrame(schema={"date": pl.Date, "template_id": pl.Int64, "bucket": pl.Datetime("us", "UTC"),
-                                    "account_id": pl.String, "n_requests": pl.Int64})
+        return pl.DataFrame(
+            schema={
+                "date": pl.Date,
+                "template_id": pl.Int64,
+                "bucket": pl.Datetime("us", "UTC"),
+                "account_id": pl.String,
+                "n_requests": pl.Int64,
+            }
+        )
     return frame
 
 
@@ -86,8 +112,13 @@ def account_features(con: duckdb.DuckDBPyConnection, store: Store, day: date, co
     return feats
 
 
-def build_day(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date,
-              enforced_accounts: pl.DataFrame | None = None) -> tuple[pl.DataFrame, Coordination]:
+def build_day(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawWarehouse,
+    store: Store,
+    day: date,
+    enforced_accounts: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, Coordination]:
     """The whole feature stage for ``day`` (library entry point for tests and benchmarks)."""
     derive(raw, store, day)
     account_features_1d(con, raw, store, day)

@@ -84,8 +84,15 @@ CAPABILITIES = [*SPEC.capabilities, "chat"]
 MARKERS: dict[str, str] = {name: m.pattern for name, m in SPEC.markers.items()}
 TEXT_COLUMNS = ["template_id", "prefix_id", "neardup_sig", "capability", *(f"m_{n}" for n in MARKERS), "prompt_chars"]
 SYSTEM_COLUMNS = ["system_prompt_id", "system_template_id"]
-DERIVED_ORDER = ["template_id", "prefix_id", "neardup_sig", *SYSTEM_COLUMNS, "capability",
-                 *(f"m_{n}" for n in MARKERS), "prompt_chars"]
+DERIVED_ORDER = [
+    "template_id",
+    "prefix_id",
+    "neardup_sig",
+    *SYSTEM_COLUMNS,
+    "capability",
+    *(f"m_{n}" for n in MARKERS),
+    "prompt_chars",
+]
 
 
 def _hash(expr: pl.Expr) -> pl.Expr:
@@ -105,8 +112,14 @@ def normalise(text: pl.Expr) -> pl.Expr:
 def template_key(normalised: pl.Expr) -> pl.Expr:
     """Head and tail of the normalised text: a wrapper's fixed ends, whatever the payload between."""
     short = normalised.str.len_chars() <= TEMPLATE_HEAD_CHARS + TEMPLATE_TAIL_CHARS
-    return pl.when(short).then(normalised).otherwise(
-        pl.concat_str([normalised.str.head(TEMPLATE_HEAD_CHARS), pl.lit(" … "), normalised.str.tail(TEMPLATE_TAIL_CHARS)])
+    return (
+        pl.when(short)
+        .then(normalised)
+        .otherwise(
+            pl.concat_str(
+                [normalised.str.head(TEMPLATE_HEAD_CHARS), pl.lit(" … "), normalised.str.tail(TEMPLATE_TAIL_CHARS)]
+            )
+        )
     )
 
 
@@ -115,11 +128,7 @@ def payload(text: pl.Expr, lower: pl.Expr | None = None) -> pl.Expr:
 
     With ``lower`` (the text already lower-cased) the result is lower-cased, reusing that column.
     """
-    fields = (
-        text.str.extract_all(SPEC.payload_field)
-        .list.eval(pl.element().str.replace(r"^[^:]*:", ""))
-        .list.join(" ")
-    )
+    fields = text.str.extract_all(SPEC.payload_field).list.eval(pl.element().str.replace(r"^[^:]*:", "")).list.join(" ")
     if lower is not None:
         return pl.when(fields.str.len_bytes() > 20).then(fields.str.to_lowercase()).otherwise(lower)
     return pl.when(fields.str.len_bytes() > 20).then(fields).otherwise(text)
@@ -148,7 +157,11 @@ def marker(lower: pl.Expr, m: Marker) -> pl.Expr:
 def _cut(prompt: pl.Expr) -> pl.Expr:
     """Head and tail bound the per-request cost: wrappers and instructions sit at the ends of a prompt."""
     long = prompt.str.len_chars() > HEAD_CHARS + TAIL_CHARS
-    return pl.when(long).then(pl.concat_str([prompt.str.head(HEAD_CHARS), pl.lit("\n"), prompt.str.tail(TAIL_CHARS)])).otherwise(prompt)
+    return (
+        pl.when(long)
+        .then(pl.concat_str([prompt.str.head(HEAD_CHARS), pl.lit("\n"), prompt.str.tail(TAIL_CHARS)]))
+        .otherwise(prompt)
+    )
 
 
 def prompt_features(prompts: pl.LazyFrame) -> pl.LazyFrame:

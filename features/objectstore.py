@@ -39,9 +39,11 @@ def s3_filesystem() -> pafs.S3FileSystem:
     """An S3 filesystem configured from the AWS environment variables (endpoint, region, credentials)."""
     kwargs: dict = {}
     if os.environ.get("AWS_ACCESS_KEY_ID"):
-        kwargs.update(access_key=os.environ["AWS_ACCESS_KEY_ID"],
-                      secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
-                      session_token=os.environ.get("AWS_SESSION_TOKEN") or None)
+        kwargs.update(
+            access_key=os.environ["AWS_ACCESS_KEY_ID"],
+            secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+            session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+        )
     if _region():
         kwargs["region"] = _region()
     endpoint = _endpoint()
@@ -67,8 +69,11 @@ def polars_options(uri: str) -> dict | None:
     """``storage_options`` for Polars' own object-store reader (the same settings as ``s3_filesystem``)."""
     if not str(uri).startswith(("s3://", "s3a://")):
         return None
-    names = {"AWS_ACCESS_KEY_ID": "aws_access_key_id", "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",
-             "AWS_SESSION_TOKEN": "aws_session_token"}
+    names = {
+        "AWS_ACCESS_KEY_ID": "aws_access_key_id",
+        "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",
+        "AWS_SESSION_TOKEN": "aws_session_token",
+    }
     options = {key: os.environ[var] for var, key in names.items() if os.environ.get(var)}
     if _region():
         options["aws_region"] = _region()

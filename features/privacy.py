@@ -25,8 +25,9 @@ def fingerprints(frame: pl.DataFrame, key: bytes) -> pl.Series:
     """Fingerprint of each row's (kind, value); one HMAC per distinct pair (cluster indicators, not requests)."""
     pairs = frame.select("kind", "value").unique()
     fps = [fingerprint(k, v, key) for k, v in pairs.iter_rows()]
-    mapped = frame.select("kind", "value").join(pairs.with_columns(fp=pl.Series(fps, dtype=pl.String)),
-                                                on=["kind", "value"], how="left", maintain_order="left")
+    mapped = frame.select("kind", "value").join(
+        pairs.with_columns(fp=pl.Series(fps, dtype=pl.String)), on=["kind", "value"], how="left", maintain_order="left"
+    )
     return mapped["fp"]
 
 

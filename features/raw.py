@@ -72,14 +72,18 @@ class RawWarehouse:
             if e.type == pafs.FileType.Directory and day is None and not e.base_name.endswith(".parquet"):
                 continue  # a table-level listing passes over date= partition folders
             if e.type != pafs.FileType.File or not e.base_name.endswith(".parquet"):
-                raise LayoutError(f"{self._uri(e.path)}: rule 'only_parquet_files': {_kind(e)} where only regular "
-                                  "*.parquet files may be (names starting with '.' or '_' are ignored)")
+                raise LayoutError(
+                    f"{self._uri(e.path)}: rule 'only_parquet_files': {_kind(e)} where only regular "
+                    "*.parquet files may be (names starting with '.' or '_' are ignored)"
+                )
             out.append(self._uri(e.path))
         return out
 
     def ready_files(self, table: str, day: date) -> list[str]:
         if not self.is_ready(table, day):
-            raise PartitionNotReady(f"{self.partition(table, day)}: no {SUCCESS_MARKER} marker, the partition is not complete")
+            raise PartitionNotReady(
+                f"{self.partition(table, day)}: no {SUCCESS_MARKER} marker, the partition is not complete"
+            )
         files = self.files(table, day)
         if not files:
             raise PartitionNotReady(f"{self.partition(table, day)}: marked complete but holds no Parquet file")
@@ -101,8 +105,10 @@ def _partition_day(entry: pafs.FileInfo, uri: str) -> date:
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise LayoutError(f"{uri}: rule 'date_partition': {_kind(entry)} where only date=YYYY-MM-DD partition folders "
-                      "may be (names starting with '.' or '_' are ignored)")
+    raise LayoutError(
+        f"{uri}: rule 'date_partition': {_kind(entry)} where only date=YYYY-MM-DD partition folders "
+        "may be (names starting with '.' or '_' are ignored)"
+    )
 
 
 def scan_contract(files: list[str], spec: dict) -> pl.LazyFrame:

@@ -69,7 +69,9 @@ class RequestIdIndex:
             rows = con.execute(
                 "select d.day, count(*), min(c.request_id) from id_candidates as c "
                 "join read_parquet($digests, hive_partitioning = false) as d on d.lo = c.lo and d.hi = c.hi "
-                "group by d.day order by d.day", {"digests": digests}).fetchall()
+                "group by d.day order by d.day",
+                {"digests": digests},
+            ).fetchall()
         finally:
             con.unregister("id_candidates")
         return [(d, n, example) for d, n, example in rows]

@@ -34,7 +34,10 @@ class Store:
 
     def days(self, kind: str) -> list[date]:
         """Days that have a partition of ``kind``, in order."""
-        return sorted(date.fromisoformat(p.parent.name.split("=", 1)[1]) for p in (Path(self.root) / kind).glob("date=*/part.parquet"))
+        return sorted(
+            date.fromisoformat(p.parent.name.split("=", 1)[1])
+            for p in (Path(self.root) / kind).glob("date=*/part.parquet")
+        )
 
     def drop(self, kind: str, day: date) -> None:
         """Delete the partition of ``kind`` for ``day`` (per-request rows once the day is published)."""

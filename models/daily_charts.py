@@ -40,7 +40,7 @@ def daily_charts(folder: Path, day: date, scores: pl.DataFrame, actions_window: 
     counts = _counts(actions_window, days)
     fig, ax = plt.subplots(figsize=(6, 2.6))
     bottom = np.zeros(len(days))
-    for action, colour in zip(ORDER, COLOURS):
+    for action, colour in zip(ORDER, COLOURS, strict=False):
         ax.bar(range(len(days)), counts[action], bottom=bottom, color=colour, label=action, width=0.8)
         bottom += counts[action]
     ax.set_xticks([0, len(days) - 1], [days[0].isoformat(), days[-1].isoformat()])

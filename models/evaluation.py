@@ -48,7 +48,11 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pl.DataFr
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
     frame = pl.DataFrame({"bin": idx, "y": y.astype(float), "p": p})
-    table = frame.group_by("bin").agg(n=pl.len(), mean_predicted=pl.col("p").mean(), observed_rate=pl.col("y").mean()).sort("bin")
+    table = (
+        frame.group_by("bin")
+        .agg(n=pl.len(), mean_predicted=pl.col("p").mean(), observed_rate=pl.col("y").mean())
+        .sort("bin")
+    )
     return table.with_columns(
         lo=pl.col("bin").map_elements(lambda b: float(edges[b]), return_dtype=pl.Float64),
         hi=pl.col("bin").map_elements(lambda b: float(edges[b + 1]), return_dtype=pl.Float64),
@@ -69,7 +73,9 @@ MIN_BIN_ACCOUNTS = 20
 CLASS_COLOURS = {True: "#c0392b", False: "#2471a3"}
 
 
-def write_plots(folder: Path, y: np.ndarray, p: np.ndarray, by_population: pl.DataFrame, calib: pl.DataFrame) -> list[str]:
+def write_plots(
+    folder: Path, y: np.ndarray, p: np.ndarray, by_population: pl.DataFrame, calib: pl.DataFrame
+) -> list[str]:
     """ROC, precision-recall, calibration and score-by-population plots as PNG files.
 
     ``by_population``: one row per account with ``population``, ``score`` and ``is_attack``.
@@ -116,27 +122,53 @@ def _calibration(ax, calib: pl.DataFrame) -> None:
     solid = calib.filter(pl.col("n") >= MIN_BIN_ACCOUNTS)
     thin = calib.filter(pl.col("n") < MIN_BIN_ACCOUNTS)
     ax.plot(solid["mean_predicted"], solid["observed_rate"], "o-", label=f"bins of >= {MIN_BIN_ACCOUNTS} account-days")
-    ax.plot(thin["mean_predicted"], thin["observed_rate"], "o", mfc="none", color="grey",
-            label=f"bins of < {MIN_BIN_ACCOUNTS} (too few to judge)")
+    ax.plot(
+        thin["mean_predicted"],
+        thin["observed_rate"],
+        "o",
+        mfc="none",
+        color="grey",
+        label=f"bins of < {MIN_BIN_ACCOUNTS} (too few to judge)",
+    )
     for r in calib.iter_rows(named=True):
-        ax.annotate(f"n={r['n']}", (r["mean_predicted"], r["observed_rate"]), textcoords="offset points",
-                    xytext=(4, -10), fontsize=7)
-    ax.set(xlabel="mean predicted", ylabel="observed attack rate", title="Calibration (account-days per bin)",
-           xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+        ax.annotate(
+            f"n={r['n']}",
+            (r["mean_predicted"], r["observed_rate"]),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=7,
+        )
+    ax.set(
+        xlabel="mean predicted",
+        ylabel="observed attack rate",
+        title="Calibration (account-days per bin)",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.02),
+    )
     ax.legend(loc="center right", fontsize=8)
 
 
 def _by_population(plt, by_population: pl.DataFrame):
-    stats = (by_population.group_by("population")
-             .agg(n=pl.len(), attack=pl.col("is_attack").fill_null(False).mean() >= 0.5, median=pl.col("score").median())
-             .sort(["attack", "median", "population"]))
+    stats = (
+        by_population.group_by("population")
+        .agg(n=pl.len(), attack=pl.col("is_attack").fill_null(False).mean() >= 0.5, median=pl.col("score").median())
+        .sort(["attack", "median", "population"])
+    )
     fig, ax = plt.subplots(figsize=(11, 0.35 * stats.height + 1.5))
     rng = np.random.default_rng(0)  # jitter only; fixed so the picture is reproducible
     for i, r in enumerate(stats.iter_rows(named=True)):
         scores = by_population.filter(pl.col("population") == r["population"])["score"].to_numpy()
         colour = CLASS_COLOURS[bool(r["attack"])]
-        ax.boxplot([scores], positions=[i], vert=False, widths=0.6, showfliers=False,
-                   medianprops={"color": colour}, boxprops={"color": colour}, whiskerprops={"color": colour})
+        ax.boxplot(
+            [scores],
+            positions=[i],
+            vert=False,
+            widths=0.6,
+            showfliers=False,
+            medianprops={"color": colour},
+            boxprops={"color": colour},
+            whiskerprops={"color": colour},
+        )
         ax.scatter(scores, i + rng.uniform(-0.2, 0.2, len(scores)), s=6, alpha=0.5, color=colour)
     ax.set_yticks(range(stats.height), [f"{r['population']} (n={r['n']})" for r in stats.iter_rows(named=True)])
     ax.set(xlabel="highest score over the account's days", xlim=(-0.02, 1.02), title="Scores by population")

@@ -23,10 +23,10 @@ class PublishedDay:
 
     day: date
     features: pl.DataFrame
-    clusters: pl.DataFrame      # published clusters (their published score is dropped and recomputed)
+    clusters: pl.DataFrame  # published clusters (their published score is dropped and recomputed)
     members: pl.DataFrame
-    actions: pl.DataFrame       # published enforcement_actions
-    allowlist: pl.DataFrame     # org_id, active that day
+    actions: pl.DataFrame  # published enforcement_actions
+    allowlist: pl.DataFrame  # org_id, active that day
     prior: pl.DataFrame | None = None  # persistence evidence from the days before (models.policy.prior_evidence)
 
 
@@ -51,8 +51,12 @@ def validation_failures(metadata: dict, gate: PromotionGate) -> list[str]:
     if m.get("validation_in_sample"):
         return ["validation is in-sample (too few labelled days to hold some out): AUC unmeasured"]
     if pos < gate.min_validation_positives or neg < gate.min_validation_negatives:
-        return [(f"validation AUC unmeasured: {pos} positive and {neg} negative row(s), need at least "
-                 f"{gate.min_validation_positives} and {gate.min_validation_negatives}")]
+        return [
+            (
+                f"validation AUC unmeasured: {pos} positive and {neg} negative row(s), need at least "
+                f"{gate.min_validation_positives} and {gate.min_validation_negatives}"
+            )
+        ]
     failures = []
     if m["validation_auc"] is None or m["validation_auc"] < gate.min_validation_auc:
         failures.append(f"validation AUC {m['validation_auc']} below {gate.min_validation_auc}")
@@ -68,8 +72,11 @@ def candidate_actions(model: TrainedModel | None, days: list[PublishedDay], poli
         scored, clusters = score_day(d.features, d.clusters.drop("score", strict=False), d.members, model)
         _, actions = apply_policy(policy, d.day, "gate", scored, clusters, d.allowlist, d.prior)
         frames.append(actions.select("date", "account_id", "action"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema={"date": pl.Date, "account_id": pl.String,
-                                                                   "action": pl.String})
+    return (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"date": pl.Date, "account_id": pl.String, "action": pl.String})
+    )
 
 
 def action_changes(published: pl.DataFrame, candidate: pl.DataFrame) -> pl.DataFrame:
@@ -80,8 +87,13 @@ def action_changes(published: pl.DataFrame, candidate: pl.DataFrame) -> pl.DataF
     return both.filter(pl.col("published").ne_missing(pl.col("candidate"))).sort("date", "account_id")
 
 
-def change_failures(model: TrainedModel | None, days: list[PublishedDay], benign_accounts: list[str],
-                    policy: Policy, gate: PromotionGate) -> tuple[list[str], dict]:
+def change_failures(
+    model: TrainedModel | None,
+    days: list[PublishedDay],
+    benign_accounts: list[str],
+    policy: Policy,
+    gate: PromotionGate,
+) -> tuple[list[str], dict]:
     """Action changes on the last published days stay under the bound; no reviewed-benign account moves up
     above ``gate.reviewed_benign_max_action``."""
     if not days:
@@ -90,27 +102,36 @@ def change_failures(model: TrainedModel | None, days: list[PublishedDay], benign
     changes = action_changes(published, candidate_actions(model, days, policy))
     account_days = sum(d.features.height for d in days)
     share = changes.height / account_days if account_days else 0.0
-    figures = {"replayed_days": len(days), "account_days": account_days, "action_changes": changes.height,
-               "action_change_share": round(share, 4)}
+    figures = {
+        "replayed_days": len(days),
+        "account_days": account_days,
+        "action_changes": changes.height,
+        "action_change_share": round(share, 4),
+    }
     failures = []
     if share > gate.max_action_change_share:
-        failures.append(f"{changes.height} of {account_days} account-days ({share:.1%}) on the last {len(days)} "
-                        f"published day(s) would change action; the bound is {gate.max_action_change_share:.0%}")
+        failures.append(
+            f"{changes.height} of {account_days} account-days ({share:.1%}) on the last {len(days)} "
+            f"published day(s) would change action; the bound is {gate.max_action_change_share:.0%}"
+        )
     rank = {a: i for i, a in enumerate(policy.ladder)}
     limit = rank[gate.reviewed_benign_max_action]
-    level = (pl.col("candidate").replace_strict(rank, default=-1, return_dtype=pl.Int32))
-    before = (pl.col("published").replace_strict(rank, default=-1, return_dtype=pl.Int32))
+    level = pl.col("candidate").replace_strict(rank, default=-1, return_dtype=pl.Int32)
+    before = pl.col("published").replace_strict(rank, default=-1, return_dtype=pl.Int32)
     moved = changes.filter(pl.col("account_id").is_in(benign_accounts) & (level > limit) & (level > before))
     figures["reviewed_benign_moved_up"] = moved.height
     if moved.height:
         sample = ", ".join(f"{r['account_id']} on {r['date']} -> {r['candidate']}" for r in moved.head(5).to_dicts())
-        failures.append(f"{moved.height} reviewed-benign account-day(s) would move above "
-                        f"{gate.reviewed_benign_max_action}: {sample}")
+        failures.append(
+            f"{moved.height} reviewed-benign account-day(s) would move above "
+            f"{gate.reviewed_benign_max_action}: {sample}"
+        )
     return failures, figures
 
 
-def evaluate(model: TrainedModel, days: list[PublishedDay], benign_accounts: list[str], policy: Policy,
-             gate: PromotionGate) -> Verdict:
+def evaluate(
+    model: TrainedModel, days: list[PublishedDay], benign_accounts: list[str], policy: Policy, gate: PromotionGate
+) -> Verdict:
     failures = validation_failures(model.metadata, gate)
     more, figures = change_failures(model, days, benign_accounts, policy, gate)
     return Verdict(not (failures + more), failures + more, figures)

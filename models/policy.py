@@ -9,7 +9,7 @@ names the path that decided it (``trigger``) and the lines of evidence that held
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -73,7 +73,7 @@ def active_allowlist(allowlist: pl.DataFrame | None, day: date) -> pl.DataFrame:
     """Organisations allowlisted at the end of ``day``."""
     if allowlist is None or allowlist.is_empty():
         return pl.DataFrame(schema={"org_id": pl.String})
-    end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     return allowlist.filter(pl.col("expires_at").is_null() | (pl.col("expires_at") > end)).select("org_id").unique()
 
 
@@ -354,7 +354,7 @@ def apply_policy(
     df = _reasons(policy, _protect(policy, _escalate_and_hold(policy, _decide(policy, df)), allowlist))
     df = df.with_columns(date=pl.lit(day), run_id=pl.lit(run_id))
     scores = df.select(SCORES_COLUMNS).sort("account_id")
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     days_for = policy.durations()
     actions = (
         df.filter(pl.col("action").is_not_null())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from models.training import TrainedModel, as_of_instant, load
@@ -92,8 +92,14 @@ class Registry:
     def promote(self, version: str, by: str, reason: str, action: str = "promote") -> dict:
         """Point "current" at ``version``; the move is appended to the promotion log first."""
         self.metadata(version)
-        entry = {"version": version, "promoted_at": _now(), "by": by, "previous": self.current(),
-                 "reason": reason, "action": action}
+        entry = {
+            "version": version,
+            "promoted_at": _now(),
+            "by": by,
+            "previous": self.current(),
+            "reason": reason,
+            "action": action,
+        }
         append_jsonl(self.root / PROMOTIONS, entry)
         pointer = self.root / POINTER
         tmp = pointer.with_suffix(".tmp")
@@ -132,7 +138,7 @@ class Registry:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def read_jsonl(path: Path) -> list[dict]:

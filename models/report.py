@@ -20,8 +20,9 @@ NON_MONITOR = [a for a in _POLICY.actions() if a != _POLICY.ladder[0]]
 CALIBRATION_TOLERANCE = 0.15
 
 
-def analyse(raw: Path, tables: dict, trained: date | None, out: Path,
-            hard_negatives: list[str]) -> tuple[dict, dict, list[str]]:
+def analyse(
+    raw: Path, tables: dict, trained: date | None, out: Path, hard_negatives: list[str]
+) -> tuple[dict, dict, list[str]]:
     """Metrics, report sections and plots from the replayed tables and the simulator's ground truth.
 
     ``hard_negatives``: the legitimate populations that look like extraction (the simulator names them)."""
@@ -29,15 +30,22 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path,
     truth_acc = pl.read_parquet(raw / "_truth" / "accounts.parquet")
     campaigns = pl.read_parquet(raw / "_truth" / "campaigns.parquet")
     allow = pl.read_parquet(raw / "allowlist" / "*.parquet")["org_id"]
-    scores = tables["account_scores"].join(truth_days.select("date", "account_id", "is_attack", "population", "behaviour"),
-                                           on=["date", "account_id"], how="left")
-    actions = tables["enforcement_actions"].join(truth_acc.select("account_id", "population", "is_attack"), on="account_id", how="left")
+    scores = tables["account_scores"].join(
+        truth_days.select("date", "account_id", "is_attack", "population", "behaviour"),
+        on=["date", "account_id"],
+        how="left",
+    )
+    actions = tables["enforcement_actions"].join(
+        truth_acc.select("account_id", "population", "is_attack"), on="account_id", how="left"
+    )
     # Days scored by a trained model (each trained only on labels confirmed before that day).
     modelled = scores.filter(pl.col("model_version").str.starts_with("lgbm-"))
     eval_from = modelled["date"].min() if modelled.height else scores["date"].min()
     ev = scores.filter(pl.col("date") >= eval_from)
     model_versions = scores.filter(pl.col("date") >= eval_from)["model_version"].unique().sort().to_list()
-    per_acct = ev.group_by("account_id").agg(pl.col("score").max(), pl.col("is_attack").first(), pl.col("population").first())
+    per_acct = ev.group_by("account_id").agg(
+        pl.col("score").max(), pl.col("is_attack").first(), pl.col("population").first()
+    )
     y, p = per_acct["is_attack"].to_numpy().astype(int), per_acct["score"].to_numpy()
     rec3, thr3 = recall_at_fpr(y, p, 1e-3)
     rec2, thr2 = recall_at_fpr(y, p, 1e-2)
@@ -47,11 +55,23 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path,
 
     ev_actions = actions.filter(pl.col("date") >= eval_from)
     by_behaviour = (
-        per_acct.filter(pl.col("is_attack")).join(ev.select("account_id", "behaviour").unique("account_id"), on="account_id")
-        .join(ev_actions.filter(pl.col("action").is_in(NON_MONITOR)).select("account_id").unique().with_columns(acted=pl.lit(True)),
-              on="account_id", how="left")
-        .group_by("behaviour").agg(accounts=pl.len(), recall_at_0_5=(pl.col("score") >= 0.5).mean(),
-                                   acted_share=pl.col("acted").fill_null(False).mean(), mean_max_score=pl.col("score").mean())
+        per_acct.filter(pl.col("is_attack"))
+        .join(ev.select("account_id", "behaviour").unique("account_id"), on="account_id")
+        .join(
+            ev_actions.filter(pl.col("action").is_in(NON_MONITOR))
+            .select("account_id")
+            .unique()
+            .with_columns(acted=pl.lit(True)),
+            on="account_id",
+            how="left",
+        )
+        .group_by("behaviour")
+        .agg(
+            accounts=pl.len(),
+            recall_at_0_5=(pl.col("score") >= 0.5).mean(),
+            acted_share=pl.col("acted").fill_null(False).mean(),
+            mean_max_score=pl.col("score").mean(),
+        )
         .sort("behaviour")
     )
     legit_actions = actions.filter(~pl.col("is_attack").fill_null(False))
@@ -59,104 +79,182 @@ def analyse(raw: Path, tables: dict, trained: date | None, out: Path,
     all_days = scores.group_by("account_id").agg(pl.col("score").max(), pl.col("population").first())
     hard = (
         all_days.filter(pl.col("population").is_in(hard_negatives))
-        .group_by("population").agg(accounts=pl.len(), mean_max_score=pl.col("score").mean(), max_score=pl.col("score").max())
-        .join(legit_actions.group_by("population").agg(
-            suspended=pl.col("account_id").filter(pl.col("action") == "suspend").n_unique(),
-            non_monitor=pl.col("account_id").filter(pl.col("action").is_in(NON_MONITOR)).n_unique(),
-            actions=pl.col("action").unique().sort().str.join(", ")), on="population", how="left")
+        .group_by("population")
+        .agg(accounts=pl.len(), mean_max_score=pl.col("score").mean(), max_score=pl.col("score").max())
+        .join(
+            legit_actions.group_by("population").agg(
+                suspended=pl.col("account_id").filter(pl.col("action") == "suspend").n_unique(),
+                non_monitor=pl.col("account_id").filter(pl.col("action").is_in(NON_MONITOR)).n_unique(),
+                actions=pl.col("action").unique().sort().str.join(", "),
+            ),
+            on="population",
+            how="left",
+        )
         .with_columns(pl.col("suspended").fill_null(0), pl.col("non_monitor").fill_null(0))
         .sort("population")
     )
     acted = actions.filter(pl.col("action").is_in(NON_MONITOR) & pl.col("is_attack").fill_null(False)).join(
-        truth_acc.select("account_id", "campaign_id"), on="account_id")
-    ttfa = campaigns.join(acted.group_by("campaign_id").agg(first_action=pl.col("date").min()), on="campaign_id", how="left").with_columns(
-        days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days()).sort("campaign_id")
+        truth_acc.select("account_id", "campaign_id"), on="account_id"
+    )
+    ttfa = (
+        campaigns.join(
+            acted.group_by("campaign_id").agg(first_action=pl.col("date").min()), on="campaign_id", how="left"
+        )
+        .with_columns(days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days())
+        .sort("campaign_id")
+    )
     legit_suspended = legit_actions.filter(pl.col("action") == "suspend")["account_id"].n_unique()
     allow_suspended = actions.filter(pl.col("org_id").is_in(allow.implode()) & (pl.col("action") == "suspend")).height
-    dist = (scores.group_by("account_id")
-            .agg(pl.col("score").max(), pl.col("population").first(), pl.col("is_attack").first())
-            .drop_nulls("population"))
+    dist = (
+        scores.group_by("account_id")
+        .agg(pl.col("score").max(), pl.col("population").first(), pl.col("is_attack").first())
+        .drop_nulls("population")
+    )
     pngs = write_plots(out, y, p, dist, calib)
     metrics = {
-        "last_trained_as_of": trained, "evaluated_days_from": eval_from, "model_versions": model_versions, "accounts": int(len(y)), "attack_accounts": int(y.sum()),
-        "roc_auc": roc_auc(y, p), "average_precision": average_precision(y, p),
+        "last_trained_as_of": trained,
+        "evaluated_days_from": eval_from,
+        "model_versions": model_versions,
+        "accounts": int(len(y)),
+        "attack_accounts": int(y.sum()),
+        "roc_auc": roc_auc(y, p),
+        "average_precision": average_precision(y, p),
         "prevalence": float(y.mean()) if len(y) else None,
-        "recall_at_fpr_1e-3": rec3, "threshold_at_fpr_1e-3": thr3,
-        "recall_at_fpr_1e-2": rec2, "calibration_max_gap_bins_n20": worst, "calibration_tolerance": CALIBRATION_TOLERANCE,
-        "legit_accounts_suspended": legit_suspended, "allowlisted_suspended": allow_suspended,
-        "campaigns": ttfa.height, "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
+        "recall_at_fpr_1e-3": rec3,
+        "threshold_at_fpr_1e-3": thr3,
+        "recall_at_fpr_1e-2": rec2,
+        "calibration_max_gap_bins_n20": worst,
+        "calibration_tolerance": CALIBRATION_TOLERANCE,
+        "legit_accounts_suspended": legit_suspended,
+        "allowlisted_suspended": allow_suspended,
+        "campaigns": ttfa.height,
+        "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
         "campaigns_never_acted": int(ttfa["first_action"].null_count()),
     }
     rates, personas, spread = action_rates(truth_days, actions, campaigns, hard_negatives)
     metrics.update(rates)
     # The same rates once a trained model scores (cold-start days left out): the steady state.
     modelled_days = pl.col("date") >= eval_from
-    steady, _, _ = action_rates(truth_days.filter(modelled_days), actions.filter(modelled_days), campaigns,
-                                   hard_negatives)
-    steady_keys = ("legit_enforced_rate", "legit_human_review_rate", "legit_non_monitor_rate",
-                   "hard_negative_worst_rate", "enforcement_precision")
+    steady, _, _ = action_rates(
+        truth_days.filter(modelled_days), actions.filter(modelled_days), campaigns, hard_negatives
+    )
+    steady_keys = (
+        "legit_enforced_rate",
+        "legit_human_review_rate",
+        "legit_non_monitor_rate",
+        "hard_negative_worst_rate",
+        "enforcement_precision",
+    )
     metrics.update({f"{k}_modelled_days": steady[k] for k in steady_keys})
-    sections = {"behaviour": by_behaviour, "hard": hard, "ttfa": ttfa, "calibration": calib, "personas": personas,
-                "campaign_spread": spread, "features": feature_distributions(tables["account_features"], truth_days)}
+    sections = {
+        "behaviour": by_behaviour,
+        "hard": hard,
+        "ttfa": ttfa,
+        "calibration": calib,
+        "personas": personas,
+        "campaign_spread": spread,
+        "features": feature_distributions(tables["account_features"], truth_days),
+    }
     return metrics, sections, pngs
 
 
-def action_rates(truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.DataFrame,
-                 hard_negatives: list[str]) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+def action_rates(
+    truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.DataFrame, hard_negatives: list[str]
+) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """Over every replayed day: legitimate action rates (overall and per population), enforcement precision,
     and per campaign the share of its accounts acted on and the days to the first action."""
-    accts = truth_days.group_by("account_id").agg(pl.col("is_attack").first(), pl.col("population").first(),
-                                                  pl.col("campaign_id").first(), first_seen=pl.col("date").min())
+    accts = truth_days.group_by("account_id").agg(
+        pl.col("is_attack").first(),
+        pl.col("population").first(),
+        pl.col("campaign_id").first(),
+        first_seen=pl.col("date").min(),
+    )
     per = actions.group_by("account_id").agg(
-        enforced=pl.col("action").is_in(ENFORCING).any(), reviewed=(pl.col("action") == "human_review").any(),
+        enforced=pl.col("action").is_in(ENFORCING).any(),
+        reviewed=(pl.col("action") == "human_review").any(),
         suspended=(pl.col("action") == "suspend").any(),
-        first_enforced=pl.col("date").filter(pl.col("action").is_in(ENFORCING)).min())
+        first_enforced=pl.col("date").filter(pl.col("action").is_in(ENFORCING)).min(),
+    )
     a = accts.join(per, on="account_id", how="left").with_columns(
-        [pl.col(c).fill_null(False) for c in ("enforced", "reviewed", "suspended")])
+        [pl.col(c).fill_null(False) for c in ("enforced", "reviewed", "suspended")]
+    )
     a = a.with_columns(non_monitor=pl.col("enforced") | pl.col("reviewed"))
     legit = a.filter(~pl.col("is_attack"))
-    personas = (legit.group_by("population").agg(
-        accounts=pl.len(), enforced=pl.col("enforced").sum(), human_review=pl.col("reviewed").sum(),
-        suspended=pl.col("suspended").sum(), non_monitor_rate=pl.col("non_monitor").mean(),
-        enforced_rate=pl.col("enforced").mean())
-        .sort("population"))
+    personas = (
+        legit.group_by("population")
+        .agg(
+            accounts=pl.len(),
+            enforced=pl.col("enforced").sum(),
+            human_review=pl.col("reviewed").sum(),
+            suspended=pl.col("suspended").sum(),
+            non_monitor_rate=pl.col("non_monitor").mean(),
+            enforced_rate=pl.col("enforced").mean(),
+        )
+        .sort("population")
+    )
     hard = personas.filter(pl.col("population").is_in(hard_negatives))
     acted = a.filter(pl.col("enforced"))
     spread = (
-        campaigns.join(a.filter(pl.col("is_attack")).group_by("campaign_id").agg(
-            accounts=pl.len(), actioned_share=pl.col("enforced").mean(), first_action=pl.col("first_enforced").min()),
-            on="campaign_id", how="left")
+        campaigns.join(
+            a.filter(pl.col("is_attack"))
+            .group_by("campaign_id")
+            .agg(
+                accounts=pl.len(), actioned_share=pl.col("enforced").mean(), first_action=pl.col("first_enforced").min()
+            ),
+            on="campaign_id",
+            how="left",
+        )
         .with_columns(days_to_first_action=(pl.col("first_action") - pl.col("start_date")).dt.total_days())
         .select("campaign_id", "behaviour", "start_date", "accounts", "actioned_share", "days_to_first_action")
-        .sort("campaign_id"))
+        .sort("campaign_id")
+    )
     slow = pl.col("behaviour") == "low_and_slow"
-    on_time = spread.filter((pl.col("actioned_share") >= 0.5)
-                            & (pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1)))
+    on_time = spread.filter(
+        (pl.col("actioned_share") >= 0.5) & (pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1))
+    )
     rates = {
         "legit_accounts": legit.height,
         "legit_suspended_accounts": int(legit["suspended"].sum()),
         "legit_enforced_rate": float(legit["enforced"].mean() or 0),
         "legit_human_review_rate": float(legit["reviewed"].mean() or 0),
         "legit_non_monitor_rate": float(legit["non_monitor"].mean() or 0),
-        "hard_negative_worst_persona": (hard.sort("non_monitor_rate", descending=True)["population"].first()
-                                        if hard.height else None),
+        "hard_negative_worst_persona": (
+            hard.sort("non_monitor_rate", descending=True)["population"].first() if hard.height else None
+        ),
         "hard_negative_worst_rate": float(hard["non_monitor_rate"].max() or 0) if hard.height else 0.0,
         "hard_negative_worst_enforced_rate": float(hard["enforced_rate"].max() or 0) if hard.height else 0.0,
         "enforcement_precision": float(acted["is_attack"].mean()) if acted.height else None,
         "campaigns_on_time": on_time.height,
         "campaign_min_actioned_share": float(spread["actioned_share"].min() or 0),
         "campaign_max_days_to_first_action": spread["days_to_first_action"].max(),
-        "persona_rates": {r["population"]: {"accounts": r["accounts"], "non_monitor_rate": r["non_monitor_rate"],
-                                            "enforced_rate": r["enforced_rate"], "suspended": r["suspended"]}
-                          for r in personas.iter_rows(named=True)},
-        "campaign_rows": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
-                          for r in spread.iter_rows(named=True)],
+        "persona_rates": {
+            r["population"]: {
+                "accounts": r["accounts"],
+                "non_monitor_rate": r["non_monitor_rate"],
+                "enforced_rate": r["enforced_rate"],
+                "suspended": r["suspended"],
+            }
+            for r in personas.iter_rows(named=True)
+        },
+        "campaign_rows": [
+            {k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+            for r in spread.iter_rows(named=True)
+        ],
     }
     return rates, personas, spread
 
 
-DISTRIBUTION_FEATURES = ["acct_req_count_1d", "acct_top_template_share_1d", "acct_thinking_share_1d", "acct_cot_rate_1d",
-                         "acct_near_max_share_1d", "acct_hour_entropy_1d", "acct_age_days", "cluster_n_orgs", "cluster_fresh_share"]
+DISTRIBUTION_FEATURES = [
+    "acct_req_count_1d",
+    "acct_top_template_share_1d",
+    "acct_thinking_share_1d",
+    "acct_cot_rate_1d",
+    "acct_near_max_share_1d",
+    "acct_hour_entropy_1d",
+    "acct_age_days",
+    "cluster_n_orgs",
+    "cluster_fresh_share",
+]
 
 
 def feature_distributions(features: pl.DataFrame, truth_days: pl.DataFrame) -> pl.DataFrame:
@@ -164,8 +262,11 @@ def feature_distributions(features: pl.DataFrame, truth_days: pl.DataFrame) -> p
     f = features.join(truth_days.select("date", "account_id", "population", "is_attack"), on=["date", "account_id"])
     return (
         f.group_by("population", "is_attack")
-        .agg(account_days=pl.len(), req_p90=pl.col("acct_req_count_1d").quantile(0.9),
-             **{c.replace("acct_", "").replace("_1d", ""): pl.col(c).median() for c in DISTRIBUTION_FEATURES})
+        .agg(
+            account_days=pl.len(),
+            req_p90=pl.col("acct_req_count_1d").quantile(0.9),
+            **{c.replace("acct_", "").replace("_1d", ""): pl.col(c).median() for c in DISTRIBUTION_FEATURES},
+        )
         .sort("is_attack", "population")
     )
 
@@ -181,36 +282,65 @@ def _md(frame: pl.DataFrame) -> str:
 def render(m: dict, s: dict, pngs: list[str]) -> str:
     f = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))  # noqa: E731
     lines = [
-        "# distill-guard evaluation", "",
+        "# distill-guard evaluation",
+        "",
         f"Simulated seed {m['seed']}, {m['days']} days from {m['start']} at scale {m['scale']}"
-        + (f", with real prompt text from {m['corpus']}" if m["corpus"] else "") + ".",
-        f"The detector was retrained whenever new reviewed labels became usable (as the labels sensor does), each time "
-        f"only on that seed's earlier days and labels; {len(m['model_versions'])} model version(s) scored the evaluated days, "
-        f"the last trained as of {m['last_trained_as_of']}. Metrics use the days from {m['evaluated_days_from']} on, the first "
-        "day a trained model scored (account level: the account's highest score over those days).", "",
-        "## Headline", "",
+        + (f", with real prompt text from {m['corpus']}" if m["corpus"] else "")
+        + ".",
+        "The detector was retrained whenever new reviewed labels became usable (as the labels sensor does), each "
+        f"time only on that seed's earlier days and labels; {len(m['model_versions'])} model version(s) scored the "
+        f"evaluated days, the last trained as of {m['last_trained_as_of']}. Metrics use the days from "
+        f"{m['evaluated_days_from']} on, the first day a trained model scored (account level: the account's highest "
+        "score over those days).",
+        "",
+        "## Headline",
+        "",
         f"- accounts: {m['accounts']} ({m['attack_accounts']} attackers)",
         f"- ROC-AUC: {f(m['roc_auc'])}; average precision: {f(m.get('average_precision'))} "
         f"(prevalence {f(m.get('prevalence'))})",
-        f"- recall at FPR 1e-3: {f(m['recall_at_fpr_1e-3'])} (threshold {f(m['threshold_at_fpr_1e-3'])}); at FPR 1e-2: {f(m['recall_at_fpr_1e-2'])}",
-        f"- largest calibration gap over deciles with at least 20 account-days: {f(m['calibration_max_gap_bins_n20'])} (tolerance {m['calibration_tolerance']})",
-        f"- legitimate accounts suspended: {m['legit_accounts_suspended']}; allowlisted accounts suspended: {m['allowlisted_suspended']}",
-        f"- campaigns with a non-monitor action within 2 days of their start: {m['campaigns_acted_within_2_days']} of {m['campaigns']}"
-        f" (never acted on: {m['campaigns_never_acted']})", "",
-        "## Per behaviour (attackers)", "", _md(s["behaviour"]), "",
+        f"- recall at FPR 1e-3: {f(m['recall_at_fpr_1e-3'])} (threshold {f(m['threshold_at_fpr_1e-3'])}); "
+        f"at FPR 1e-2: {f(m['recall_at_fpr_1e-2'])}",
+        "- largest calibration gap over deciles with at least 20 account-days: "
+        f"{f(m['calibration_max_gap_bins_n20'])} (tolerance {m['calibration_tolerance']})",
+        f"- legitimate accounts suspended: {m['legit_accounts_suspended']}; "
+        f"allowlisted accounts suspended: {m['allowlisted_suspended']}",
+        "- campaigns with a non-monitor action within 2 days of their start: "
+        f"{m['campaigns_acted_within_2_days']} of {m['campaigns']} (never acted on: {m['campaigns_never_acted']})",
+        "",
+        "## Per behaviour (attackers)",
+        "",
+        _md(s["behaviour"]),
+        "",
         f"- legitimate accounts: {m['legit_accounts']}; enforced (rate_limit or stronger): "
         f"{f(m['legit_enforced_rate'])}; "
         f"human review: {f(m['legit_human_review_rate'])}; any action above monitor: {f(m['legit_non_monitor_rate'])}",
-        f"- enforcement precision (accounts with rate_limit or stronger that attack): "
-        f"{f(m['enforcement_precision'])}", "",
-        "## Hard negatives and look-alikes (all replayed days, cold start included)", "", _md(s["hard"]), "",
-        "## Action rates per legitimate population (all replayed days)", "", _md(s["personas"]), "",
-        "## Campaigns: share of accounts acted on (rate_limit or stronger) and days to the first action", "",
-        _md(s["campaign_spread"]), "",
-        "## Campaign time to first action", "", _md(s["ttfa"]), "",
-        "## Naive signals by population (medians over account-days; req_p90 is the 90th percentile of requests)", "",
-        _md(s["features"]), "",
-        "## Calibration (account-days)", "", _md(s["calibration"].select("lo", "hi", "n", "mean_predicted", "observed_rate", "gap")), "",
-        "## Plots", "",
+        f"- enforcement precision (accounts with rate_limit or stronger that attack): {f(m['enforcement_precision'])}",
+        "",
+        "## Hard negatives and look-alikes (all replayed days, cold start included)",
+        "",
+        _md(s["hard"]),
+        "",
+        "## Action rates per legitimate population (all replayed days)",
+        "",
+        _md(s["personas"]),
+        "",
+        "## Campaigns: share of accounts acted on (rate_limit or stronger) and days to the first action",
+        "",
+        _md(s["campaign_spread"]),
+        "",
+        "## Campaign time to first action",
+        "",
+        _md(s["ttfa"]),
+        "",
+        "## Naive signals by population (medians over account-days; req_p90 is the 90th percentile of requests)",
+        "",
+        _md(s["features"]),
+        "",
+        "## Calibration (account-days)",
+        "",
+        _md(s["calibration"].select("lo", "hi", "n", "mean_predicted", "observed_rate", "gap")),
+        "",
+        "## Plots",
+        "",
     ] + [f"![{p}]({p})" for p in pngs]
     return "\n".join(lines) + "\n"

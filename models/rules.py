@@ -152,8 +152,10 @@ def rule_reasons(features: pl.DataFrame) -> list[list[str]]:
     rs = rules()
     hits = rule_hits(features, rs)
     order = np.argsort(-np.array([r.weight for r in rs.rules]), kind="stable")
-    return [[sentence(rs.rules[k].explained_by[0], row) for k in order if hits[i, k]]
-            for i, row in enumerate(features.to_dicts())]
+    return [
+        [sentence(rs.rules[k].explained_by[0], row) for k in order if hits[i, k]]
+        for i, row in enumerate(features.to_dicts())
+    ]
 
 
 def score_rules(features: pl.DataFrame) -> pl.DataFrame:
@@ -165,12 +167,17 @@ def score_rules(features: pl.DataFrame) -> pl.DataFrame:
     weights = np.array([r.weight for r in rs.rules])
     score = 1.0 - np.prod(np.where(hits, 1.0 - weights, 1.0), axis=1)
     reasons = [texts[:MAX_REASONS] for texts in rule_reasons(features)]
-    return pl.DataFrame({
-        "account_id": features["account_id"], "score": score.astype(float),
-        "reasons": pl.Series(reasons, dtype=pl.List(pl.String)), "model_version": rs.version,
-    })
+    return pl.DataFrame(
+        {
+            "account_id": features["account_id"],
+            "score": score.astype(float),
+            "reasons": pl.Series(reasons, dtype=pl.List(pl.String)),
+            "model_version": rs.version,
+        }
+    )
 
 
 def empty_scores() -> pl.DataFrame:
-    return pl.DataFrame(schema={"account_id": pl.String, "score": pl.Float64, "reasons": pl.List(pl.String),
-                                "model_version": pl.String})
+    return pl.DataFrame(
+        schema={"account_id": pl.String, "score": pl.Float64, "reasons": pl.List(pl.String), "model_version": pl.String}
+    )

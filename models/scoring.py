@@ -41,10 +41,14 @@ def score_model(features: pl.DataFrame, model: TrainedModel, fired: list[list[st
             # The stacked rule score is explained by the rules that fired.
             texts += fired[i][:1] if cols[k] == "rules_score" else [sentence(cols[k], row)]
         reasons.append(list(dict.fromkeys(texts)))
-    return pl.DataFrame({
-        "account_id": features["account_id"], "score": score.astype(float),
-        "reasons": pl.Series(reasons, dtype=pl.List(pl.String)), "model_version": model.version,
-    })
+    return pl.DataFrame(
+        {
+            "account_id": features["account_id"],
+            "score": score.astype(float),
+            "reasons": pl.Series(reasons, dtype=pl.List(pl.String)),
+            "model_version": model.version,
+        }
+    )
 
 
 def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.DataFrame:
@@ -55,7 +59,8 @@ def score_accounts(features: pl.DataFrame, model: TrainedModel | None) -> pl.Dat
         return rules.with_columns(rules_score=pl.col("score"), rule_reasons=pl.col("reasons"))
     inputs = features.with_columns(rules["score"].alias(RULE_SCORE))
     return score_model(inputs, model, rules["reasons"].to_list()).with_columns(
-        rules_score=rules["score"], rule_reasons=rules["reasons"])
+        rules_score=rules["score"], rule_reasons=rules["reasons"]
+    )
 
 
 def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
@@ -66,8 +71,9 @@ def score_clusters(clusters: pl.DataFrame, account_scores: pl.DataFrame, members
 
 
 # Account columns the policy reads beside the score (tenure protections and content evidence).
-def score_day(features: pl.DataFrame, clusters: pl.DataFrame, members: pl.DataFrame,
-              model: TrainedModel | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def score_day(
+    features: pl.DataFrame, clusters: pl.DataFrame, members: pl.DataFrame, model: TrainedModel | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One day's policy inputs: (scored accounts, scored clusters). The scoring asset and the promotion gate
     both come through here, so the gate replays exactly what publication would do."""
     from models.policy import POLICY_INPUTS

@@ -24,8 +24,9 @@ class PromotionGate(_Strict):
     min_validation_auc: float = Field(ge=0, le=1)
     max_validation_brier: float = Field(ge=0, le=1, description="Calibration bound (mean squared error).")
     recent_days: int = Field(ge=1, description="Last published days the candidate is replayed on.")
-    max_action_change_share: float = Field(ge=0, le=1,
-                                           description="Share of scored account-days whose action may change.")
+    max_action_change_share: float = Field(
+        ge=0, le=1, description="Share of scored account-days whose action may change."
+    )
     reviewed_benign_max_action: str = Field(description="A reviewed-benign account may not move above this action.")
 
 
@@ -38,7 +39,9 @@ class ModelSpec(_Strict):
     validation_days: int = Field(gt=0, description="Latest training days held out for early stopping and calibration.")
     unlabeled_weight: float = Field(ge=0, le=1, description="Weight of unlabeled account-days, taken as benign.")
     exclude_unlabeled_in_positive_clusters: bool = True
-    exclude_unlabeled_rules_score_at_least: float = Field(default=1.01, ge=0, le=1.01, description="Unlabeled rows the rules score at least this high are left out.")
+    exclude_unlabeled_rules_score_at_least: float = Field(
+        default=1.01, ge=0, le=1.01, description="Unlabeled rows the rules score at least this high are left out."
+    )
     min_positive_accounts: int = Field(ge=1)
     min_positive_campaigns: int = Field(ge=1)
     stack_rule_score: bool = Field(description="Feed the cold-start rule score to the model as a feature.")
@@ -60,10 +63,12 @@ class Band(_Strict):
 class ClusterEscalation(_Strict):
     min_cluster_score: float = Field(ge=0, le=1)
     min_cluster_accounts: int = Field(ge=2)
-    min_cluster_orgs: int = Field(default=1, ge=1,
-                                  description="A cluster inside fewer organisations is one customer, not coordination.")
+    min_cluster_orgs: int = Field(
+        default=1, ge=1, description="A cluster inside fewer organisations is one customer, not coordination."
+    )
     min_account_cross_org_links: int = Field(
-        default=0, ge=0, description="Other organisations the account itself must share a strong indicator with.")
+        default=0, ge=0, description="Other organisations the account itself must share a strong indicator with."
+    )
     steps: int = Field(ge=0)
     floor_action: Action
 
@@ -74,18 +79,21 @@ Line = Literal["model", "rules", "content", "coordination", "volume", "persisten
 class Corroboration(_Strict):
     model_min_score: float = Field(ge=0, le=1, description="Trained-model score that counts as a line of evidence.")
     volume_min_requests_1d: int = Field(ge=1, description="Requests in the day that count as extraction volume.")
-    band: list[Line] = Field(min_length=1,
-                             description="Lines that must agree with a model band above monitor (any one).")
+    band: list[Line] = Field(
+        min_length=1, description="Lines that must agree with a model band above monitor (any one)."
+    )
     band_alone: Action
     rules_floor: list[Line] = Field(min_length=1, description="Lines that must agree with the rules floor (any one).")
     rules_alone: Action
-    rules_alone_model_below: float = Field(default=0.0, ge=0, le=1,
-                                           description="Trained-model score under which the model disagrees.")
-    rules_alone_model_disagrees: Action = Field(default="human_review",
-                                                description="The rules alone, where the trained model disagrees.")
+    rules_alone_model_below: float = Field(
+        default=0.0, ge=0, le=1, description="Trained-model score under which the model disagrees."
+    )
+    rules_alone_model_disagrees: Action = Field(
+        default="human_review", description="The rules alone, where the trained model disagrees."
+    )
 
     @model_validator(mode="after")
-    def _independent(self) -> "Corroboration":
+    def _independent(self) -> Corroboration:
         if "model" in self.band or "rules" in self.rules_floor:
             raise ValueError("corroboration: a line cannot corroborate itself (model in band, or rules in rules_floor)")
         return self
@@ -179,7 +187,7 @@ class Policy(_Strict):
         return {**days, "human_review": self.human_review.duration_days}
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Policy":
+    def _ordered(self) -> Policy:
         scores = [b.min_score for b in self.bands]
         if scores != sorted(scores, reverse=True):
             raise ValueError("policy bands must be listed from the highest min_score down")
@@ -188,9 +196,11 @@ class Policy(_Strict):
         for b in self.bands:
             if b.action not in self.ladder:
                 raise ValueError(f"band {b.name}: action {b.action} is not on the ladder")
-        for name, action in [("rules_floor.action", self.rules_floor.action),
-                             ("first_strong_action.cap", self.first_strong_action.cap),
-                             ("corroboration.band_alone", self.corroboration.band_alone)]:
+        for name, action in [
+            ("rules_floor.action", self.rules_floor.action),
+            ("first_strong_action.cap", self.first_strong_action.cap),
+            ("corroboration.band_alone", self.corroboration.band_alone),
+        ]:
             if action not in self.ladder:
                 raise ValueError(f"{name}: action {action} is not on the ladder")
         cor = self.corroboration

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import lightgbm as lgb
@@ -32,7 +32,7 @@ class NotEnoughLabels(RuntimeError):
 
 def as_of_instant(as_of: date) -> datetime:
     """Labels confirmed strictly before the start of the as-of day are usable."""
-    return datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+    return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
 
 
 def check_enough_labels(labels: pl.DataFrame, as_of: date, spec: ModelSpec) -> None:
@@ -40,8 +40,10 @@ def check_enough_labels(labels: pl.DataFrame, as_of: date, spec: ModelSpec) -> N
     pos = usable_labels(labels, as_of).filter(pl.col("label") == 1)
     accounts, campaigns = pos.height, pos["campaign_id"].drop_nulls().n_unique()
     if accounts < spec.min_positive_accounts or campaigns < spec.min_positive_campaigns:
-        raise NotEnoughLabels(f"{accounts} confirmed attacker account(s) in {campaigns} campaign(s) before {as_of}; "
-                              f"need {spec.min_positive_accounts} in {spec.min_positive_campaigns}")
+        raise NotEnoughLabels(
+            f"{accounts} confirmed attacker account(s) in {campaigns} campaign(s) before {as_of}; "
+            f"need {spec.min_positive_accounts} in {spec.min_positive_campaigns}"
+        )
 
 
 def usable_labels(labels: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -50,7 +52,8 @@ def usable_labels(labels: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return (
         labels.filter(pl.col("confirmed_at") < cutoff)
         .sort("account_id", "confirmed_at", "label")
-        .group_by("account_id", maintain_order=True).last()
+        .group_by("account_id", maintain_order=True)
+        .last()
         .select("account_id", pl.col("label").cast(pl.Int8), "campaign_id", "confirmed_at")
     )
 
@@ -62,33 +65,49 @@ def build_training_set(features: pl.DataFrame, labels: pl.DataFrame, as_of: date
     lab = usable_labels(labels, as_of)
     rows = rows.join(lab.select("account_id", pl.col("label").alias("_label")), on="account_id", how="left")
     if spec.exclude_unlabeled_in_positive_clusters:
-        positive_clusters = rows.filter((pl.col("_label") == 1) & pl.col("cluster_id").is_not_null()).select("date", "cluster_id").unique()
-        ambiguous = rows.filter(pl.col("_label").is_null()).join(positive_clusters, on=["date", "cluster_id"], how="semi")
+        positive_clusters = (
+            rows.filter((pl.col("_label") == 1) & pl.col("cluster_id").is_not_null())
+            .select("date", "cluster_id")
+            .unique()
+        )
+        ambiguous = rows.filter(pl.col("_label").is_null()).join(
+            positive_clusters, on=["date", "cluster_id"], how="semi"
+        )
         rows = rows.join(ambiguous.select("date", "account_id"), on=["date", "account_id"], how="anti")
     if "rules_score" in rows.columns:
-        rows = rows.filter(pl.col("_label").is_not_null() | (pl.col("rules_score") < spec.exclude_unlabeled_rules_score_at_least))
-    return rows.with_columns(
-        label=pl.col("_label").fill_null(0).cast(pl.Int8),
-        weight=pl.when(pl.col("_label").is_null()).then(pl.lit(spec.unlabeled_weight)).otherwise(1.0),
-        labeled=pl.col("_label").is_not_null(),
-    ).drop("_label").sort("date", "account_id")
+        rows = rows.filter(
+            pl.col("_label").is_not_null() | (pl.col("rules_score") < spec.exclude_unlabeled_rules_score_at_least)
+        )
+    return (
+        rows.with_columns(
+            label=pl.col("_label").fill_null(0).cast(pl.Int8),
+            weight=pl.when(pl.col("_label").is_null()).then(pl.lit(spec.unlabeled_weight)).otherwise(1.0),
+            labeled=pl.col("_label").is_not_null(),
+        )
+        .drop("_label")
+        .sort("date", "account_id")
+    )
 
 
 # --- calibration -----------------------------------------------------------------------------------
+
 
 def fit_isotonic(raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
     """Pool-adjacent-violators isotonic regression; returns breakpoints for interpolation."""
     order = np.argsort(raw, kind="stable")
     x, yy, ww = raw[order], y[order].astype(float), w[order].astype(float)
     blocks: list[list[float]] = []  # [sum_wy, sum_w, x_min, x_max]
-    for xi, yi, wi in zip(x, yy, ww):
+    for xi, yi, wi in zip(x, yy, ww, strict=False):
         blocks.append([wi * yi, wi, xi, xi])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
             b = blocks.pop()
-            blocks[-1][0] += b[0]; blocks[-1][1] += b[1]; blocks[-1][3] = b[3]
+            blocks[-1][0] += b[0]
+            blocks[-1][1] += b[1]
+            blocks[-1][3] = b[3]
     xs, ys = [], []
     for swy, sw, x0, x1 in blocks:
-        xs += [x0, x1]; ys += [swy / sw, swy / sw]
+        xs += [x0, x1]
+        ys += [swy / sw, swy / sw]
     return {"x": [float(v) for v in xs], "y": [float(v) for v in ys]}
 
 
@@ -97,6 +116,7 @@ def apply_calibration(calibration: dict, raw: np.ndarray) -> np.ndarray:
 
 
 # --- training -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TrainedModel:
@@ -110,15 +130,20 @@ class TrainedModel:
         return with_rule_score(frame) if needs_rules else frame
 
     def predict_raw(self, frame: pl.DataFrame) -> np.ndarray:
-        return self.booster.predict(_matrix(self.inputs(frame), self.metadata["features"]), num_threads=self.metadata["num_threads"])
+        return self.booster.predict(
+            _matrix(self.inputs(frame), self.metadata["features"]), num_threads=self.metadata["num_threads"]
+        )
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
         return apply_calibration(self.calibration, self.predict_raw(frame))
 
     def contributions(self, frame: pl.DataFrame) -> np.ndarray:
         """Per-feature contributions (log-odds), last column the bias."""
-        return self.booster.predict(_matrix(self.inputs(frame), self.metadata["features"]), pred_contrib=True,
-                                    num_threads=self.metadata["num_threads"])
+        return self.booster.predict(
+            _matrix(self.inputs(frame), self.metadata["features"]),
+            pred_contrib=True,
+            num_threads=self.metadata["num_threads"],
+        )
 
 
 RULE_SCORE = "rules_score"
@@ -138,8 +163,13 @@ def _matrix(frame: pl.DataFrame, cols: list[str]) -> np.ndarray:
 
 def _params(spec: ModelSpec) -> dict:
     return {
-        **spec.lightgbm, "seed": spec.seed, "num_threads": spec.num_threads, "deterministic": True,
-        "force_row_wise": True, "verbose": -1, "feature_pre_filter": False,
+        **spec.lightgbm,
+        "seed": spec.seed,
+        "num_threads": spec.num_threads,
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbose": -1,
+        "feature_pre_filter": False,
     }
 
 
@@ -153,20 +183,33 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
         raise NotEnoughLabels(f"no confirmed attacker was active in the training window before {as_of}")
     cols = [c for c in feature_columns(features) if c not in spec.exclude_features]
     days = sorted(data["date"].unique())
-    val_days = days[-spec.validation_days:] if len(days) > spec.validation_days else days[-1:]
+    val_days = days[-spec.validation_days :] if len(days) > spec.validation_days else days[-1:]
     fit, val = data.filter(~pl.col("date").is_in(val_days)), data.filter(pl.col("date").is_in(val_days))
     in_sample = fit.filter(pl.col("label") == 1).is_empty() or val.filter(pl.col("label") == 1).is_empty()
     if in_sample:
         fit = val = data  # too few labelled days to hold some out; calibration is then in-sample (recorded)
     # Class balance: positives weigh as much as all benign rows together, capped to stay sane.
-    pos_w = float(min(50.0, fit.filter(pl.col("label") == 0)["weight"].sum() / max(1.0, fit.filter(pl.col("label") == 1)["weight"].sum())))
+    pos_w = float(
+        min(
+            50.0,
+            fit.filter(pl.col("label") == 0)["weight"].sum()
+            / max(1.0, fit.filter(pl.col("label") == 1)["weight"].sum()),
+        )
+    )
     fit_w = np.where(fit["label"].to_numpy() == 1, pos_w, fit["weight"].to_numpy())
     val_w = np.where(val["label"].to_numpy() == 1, pos_w, val["weight"].to_numpy())
     params = _params(spec)
-    dtrain = lgb.Dataset(_matrix(fit, cols), fit["label"].to_numpy(), weight=fit_w, feature_name=cols, free_raw_data=False)
+    dtrain = lgb.Dataset(
+        _matrix(fit, cols), fit["label"].to_numpy(), weight=fit_w, feature_name=cols, free_raw_data=False
+    )
     dval = lgb.Dataset(_matrix(val, cols), val["label"].to_numpy(), weight=val_w, reference=dtrain)
-    booster = lgb.train(params, dtrain, num_boost_round=spec.num_boost_round, valid_sets=[dval],
-                        callbacks=[lgb.early_stopping(spec.early_stopping_rounds, verbose=False)])
+    booster = lgb.train(
+        params,
+        dtrain,
+        num_boost_round=spec.num_boost_round,
+        valid_sets=[dval],
+        callbacks=[lgb.early_stopping(spec.early_stopping_rounds, verbose=False)],
+    )
     raw_val = booster.predict(_matrix(val, cols), num_iteration=booster.best_iteration)
     calibration = fit_isotonic(raw_val, val["label"].to_numpy(), val["weight"].to_numpy())
     model_text = booster.model_to_string(num_iteration=booster.best_iteration)
@@ -174,15 +217,24 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
     version = f"lgbm-{as_of:%Y%m%d}-{digest}"
     booster = lgb.Booster(model_str=model_text)
     metadata = {
-        "version": version, "spec_name": spec.name, "owner": spec.owner, "as_of": as_of.isoformat(),
-        "label_cutoff": as_of_instant(as_of).isoformat(), "labels_seen_until": _labels_seen_until(labels, as_of),
+        "version": version,
+        "spec_name": spec.name,
+        "owner": spec.owner,
+        "as_of": as_of.isoformat(),
+        "label_cutoff": as_of_instant(as_of).isoformat(),
+        "labels_seen_until": _labels_seen_until(labels, as_of),
         "training_window": [min(days).isoformat(), max(days).isoformat()],
-        "validation_days": [d.isoformat() for d in val_days], "features": cols, "params": params,
-        "num_threads": spec.num_threads, "best_iteration": int(booster.current_iteration()),
+        "validation_days": [d.isoformat() for d in val_days],
+        "features": cols,
+        "params": params,
+        "num_threads": spec.num_threads,
+        "best_iteration": int(booster.current_iteration()),
         "positive_weight": pos_w,
         "label_counts": {
             "positive_accounts": int(positives),
-            "benign_reviewed_accounts": int(data.filter(pl.col("labeled") & (pl.col("label") == 0))["account_id"].n_unique()),
+            "benign_reviewed_accounts": int(
+                data.filter(pl.col("labeled") & (pl.col("label") == 0))["account_id"].n_unique()
+            ),
             "unlabeled_account_days": int(data.filter(~pl.col("labeled")).height),
             "account_days": int(data.height),
         },
@@ -206,13 +258,19 @@ def _metrics(y: np.ndarray, p: np.ndarray, spec: ModelSpec, in_sample: bool) -> 
     gate = spec.promotion_gate
     measurable = positives >= gate.min_validation_positives and negatives >= gate.min_validation_negatives
     measurable = measurable and not in_sample
-    return {"validation_rows": int(len(y)), "validation_positives": positives, "validation_negatives": negatives,
-            "validation_in_sample": in_sample, "validation_measured": measurable,
-            "validation_auc": roc_auc(y, p) if measurable else None,
-            "validation_brier": float(np.mean((p - y) ** 2)) if measurable else None}
+    return {
+        "validation_rows": int(len(y)),
+        "validation_positives": positives,
+        "validation_negatives": negatives,
+        "validation_in_sample": in_sample,
+        "validation_measured": measurable,
+        "validation_auc": roc_auc(y, p) if measurable else None,
+        "validation_brier": float(np.mean((p - y) ** 2)) if measurable else None,
+    }
 
 
 # --- artifacts (written by models.registry) ---------------------------------------------------------------------------
+
 
 def load(models_dir: Path, version: str | None = None) -> TrainedModel | None:
     """The named version, or the one ``current.json`` points at; None when no model was ever promoted."""
@@ -224,6 +282,8 @@ def load(models_dir: Path, version: str | None = None) -> TrainedModel | None:
         version = json.loads(pointer.read_text())["version"]
     folder = models_dir / version
     return TrainedModel(
-        version, lgb.Booster(model_file=str(folder / "model.txt")),
-        json.loads((folder / "calibration.json").read_text()), json.loads((folder / "metadata.json").read_text()),
+        version,
+        lgb.Booster(model_file=str(folder / "model.txt")),
+        json.loads((folder / "calibration.json").read_text()),
+        json.loads((folder / "metadata.json").read_text()),
     )

@@ -12,7 +12,7 @@ import json
 import os
 import smtplib
 import urllib.request
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -102,33 +102,41 @@ def _send_email(config: AlertConfig, subject: str, text: str) -> None:
 
 # --- what is worth an alert (plain functions, tested on fixed clocks) ---------------------------------------
 
+
 def late_day(published: list[date], now: datetime, publish_by_hour_utc: int) -> date | None:
     """Yesterday, when it is past the publication hour and yesterday is not published; else None."""
-    yesterday = now.astimezone(timezone.utc).date() - timedelta(days=1)
-    if now.astimezone(timezone.utc).hour < publish_by_hour_utc or yesterday in published:
+    yesterday = now.astimezone(UTC).date() - timedelta(days=1)
+    if now.astimezone(UTC).hour < publish_by_hour_utc or yesterday in published:
         return None
     return yesterday
 
 
 def success_wait_exceeded(day: date, tick: datetime, wait_hours: int) -> bool:
     """True on the first hourly tick at least ``wait_hours`` after ``day`` ended (so it alerts once)."""
-    waited = (tick - datetime.combine(day + timedelta(days=1), time(), timezone.utc)).total_seconds() / 3600
+    waited = (tick - datetime.combine(day + timedelta(days=1), time(), UTC)).total_seconds() / 3600
     return wait_hours <= waited < wait_hours + 1
 
 
 def run_failure_text(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     """Failed checks and steps of a run, with the file, column and rule they name."""
-    lines = [f"Run {run.run_id} ({run.job_name}) failed"
-             + (f" for partition {run.tags['dagster/partition']}" if "dagster/partition" in run.tags else "") + "."]
+    lines = [
+        f"Run {run.run_id} ({run.job_name}) failed"
+        + (f" for partition {run.tags['dagster/partition']}" if "dagster/partition" in run.tags else "")
+        + "."
+    ]
     for record in instance.all_logs(run.run_id):
         event = record.dagster_event
         if event is None:
             continue
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
             lines.append(f"- check {event.event_specific_data.check_name}: {event.event_specific_data.description}")
-        elif event.is_step_failure and event.step_failure_data.error is not None:
-            if event.step_failure_data.error.cls_name != "DagsterAssetCheckFailedError":
-                lines.append(f"- step {event.step_key}: {event.step_failure_data.error.message.strip()}")
+        elif (
+            event.is_step_failure
+            and event.step_failure_data.error is not None
+            # a failed check already has its own line above
+            and event.step_failure_data.error.cls_name != "DagsterAssetCheckFailedError"
+        ):
+            lines.append(f"- step {event.step_key}: {event.step_failure_data.error.message.strip()}")
     lines.append("Published results of earlier runs are unchanged.")
     return "\n".join(lines)
 
@@ -138,15 +146,21 @@ def alert_if_waited_too_long(warehouse_folder: str, day: date, tick: datetime, w
     config = load_alert_config(warehouse_folder)
     if not success_wait_exceeded(day, tick, config.success_wait_hours):
         return []
-    return send_alert(config, f"{day} not delivered by the gateway",
-                      f"{waiting}, {config.success_wait_hours} hours after the day ended. "
-                      "The nightly run waits for it.")
+    return send_alert(
+        config,
+        f"{day} not delivered by the gateway",
+        f"{waiting}, {config.success_wait_hours} hours after the day ended. The nightly run waits for it.",
+    )
 
 
 # --- Dagster sensors ------------------------------------------------------------------------------------------
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=True,
-                       description="Alerts webhook and e-mail when a run fails, naming the failed checks and steps.")
+
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=True,
+    description="Alerts webhook and e-mail when a run fails, naming the failed checks and steps.",
+)
 def run_failure_alert(context: dg.RunFailureSensorContext, warehouse: EnforcementWarehouse):
     config = load_alert_config(warehouse.folder)
     text = run_failure_text(context.instance, context.dagster_run)
@@ -154,14 +168,21 @@ def run_failure_alert(context: dg.RunFailureSensorContext, warehouse: Enforcemen
     context.log.info(f"run failure alert sent to {sent or 'no channel (none configured)'}")
 
 
-@dg.sensor(minimum_interval_seconds=900, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Alerts once per day when yesterday is not published by the configured hour (UTC).")
+@dg.sensor(
+    minimum_interval_seconds=900,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts once per day when yesterday is not published by the configured hour (UTC).",
+)
 def published_day_freshness(context: dg.SensorEvaluationContext, warehouse: EnforcementWarehouse):
     config = load_alert_config(warehouse.folder)
-    late = late_day(warehouse.published_days(), datetime.now(timezone.utc), config.publish_by_hour_utc)
+    late = late_day(warehouse.published_days(), datetime.now(UTC), config.publish_by_hour_utc)
     if late is None or context.cursor == late.isoformat():
         return dg.SkipReason("yesterday is published, or not due yet, or already alerted")
-    send_alert(config, f"{late} not published", f"{late} was not published by {config.publish_by_hour_utc:02d}:00 UTC. "
-               f"Last published day: {max(warehouse.published_days(), default='none')}.")
+    send_alert(
+        config,
+        f"{late} not published",
+        f"{late} was not published by {config.publish_by_hour_utc:02d}:00 UTC. "
+        f"Last published day: {max(warehouse.published_days(), default='none')}.",
+    )
     context.update_cursor(late.isoformat())
     return dg.SkipReason(f"alerted: {late} not published by {config.publish_by_hour_utc:02d}:00 UTC")

@@ -25,8 +25,11 @@ def open_confined(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only session on the analysts' file that can read the warehouse's published files and nothing else."""
     db_path = Path(db_path).resolve()
     published = db_path.parent / "published"
-    con = duckdb.connect(str(db_path), read_only=True,
-                         config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+    con = duckdb.connect(
+        str(db_path),
+        read_only=True,
+        config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"},
+    )
     try:
         # allowed_directories can only be set before external access is turned off, and nothing after the lock.
         # Views name files relative to the warehouse folder, so a copied or moved folder still answers.
@@ -52,8 +55,10 @@ def check_statements(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             continue
         if st.type not in READ_STATEMENTS:
             kind = str(st.type).rsplit(".", 1)[-1]
-            raise QueryRefused(f"refused: {kind} statements are not allowed on the read-only analyst path "
-                               "(only select, describe, show, summarize and explain select)")
+            raise QueryRefused(
+                f"refused: {kind} statements are not allowed on the read-only analyst path "
+                "(only select, describe, show, summarize and explain select)"
+            )
 
 
 def _explains_a_select(con: duckdb.DuckDBPyConnection, text: str) -> bool:

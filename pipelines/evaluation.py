@@ -20,8 +20,9 @@ from simulator.generate import simulate
 from simulator.world import WIDE_HARD_NEGATIVES
 
 
-def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None,
-             variant: str = "base") -> Path:
+def evaluate(
+    out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None, variant: str = "base"
+) -> Path:
     """`distill-guard evaluate`: simulate ``seed``, replay it through the runner (the product's own assets:
     cold-start rules until labels allow training, then the detector), and write metrics.json and report.md."""
     out = Path(out)
@@ -33,11 +34,21 @@ def evaluate(out: Path, seed: int, days: int, scale: float, start: date, corpus:
     runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
     all_days = runner.raw.days()
     trained = replay(runner, all_days)
-    tables = {t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
-              for t in ("account_scores", "enforcement_actions", "account_features")}
+    tables = {
+        t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
+        for t in ("account_scores", "enforcement_actions", "account_features")
+    }
     metrics, sections, pngs = analyse(raw, tables, trained, out, list(WIDE_HARD_NEGATIVES))
-    metrics.update({"seed": seed, "days": days, "scale": scale, "start": start.isoformat(),
-                    "corpus": str(corpus) if corpus else None, "variant": variant})
+    metrics.update(
+        {
+            "seed": seed,
+            "days": days,
+            "scale": scale,
+            "start": start.isoformat(),
+            "corpus": str(corpus) if corpus else None,
+            "variant": variant,
+        }
+    )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
     report = out / "report.md"
     report.write_text(render(metrics, sections, pngs))

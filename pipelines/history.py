@@ -14,7 +14,7 @@ Layout in the warehouse folder:
 import json
 import os
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -35,27 +35,50 @@ TRIGGER_TAG, REASON_TAG = "distill_guard/trigger", "distill_guard/reason"
 LOOKBACK_DAYS = 30
 SUPERSEDED_TABLES = ("account_scores", "enforcement_actions", "clusters")
 LOG_SCHEMA = {
-    "day": pl.Date, "run_id": pl.String, "model_version": pl.String, "policy_version": pl.String,
-    "trigger": pl.String, "reason": pl.String, "started_at": pl.String, "finished_at": pl.String,
-    "rows_account_scores": pl.Int64, "rows_enforcement_actions": pl.Int64, "rows_clusters": pl.Int64,
-    "superseded_run_id": pl.String, "gap_days": pl.List(pl.String), "scenario": pl.String,
+    "day": pl.Date,
+    "run_id": pl.String,
+    "model_version": pl.String,
+    "policy_version": pl.String,
+    "trigger": pl.String,
+    "reason": pl.String,
+    "started_at": pl.String,
+    "finished_at": pl.String,
+    "rows_account_scores": pl.Int64,
+    "rows_enforcement_actions": pl.Int64,
+    "rows_clusters": pl.Int64,
+    "superseded_run_id": pl.String,
+    "gap_days": pl.List(pl.String),
+    "scenario": pl.String,
 }
 
 
 class ReplaySettings(dg.ConfigurableResource):
     """How a run of the daily job treats history (set by the CLI; settable at launch in the UI)."""
 
-    scenario: str = Field(default="", description="Write scores and actions to this what-if scenario instead of "
-                                                  "publishing; published tables stay untouched.")
-    model: str = Field(default="", description="Score with this model version (or 'current'), even one trained on "
-                                               "labels confirmed after the day. Empty: the point-in-time choice.")
-    allow_gap: bool = Field(default=False, description="Run although earlier days inside the lookback are not "
-                                                       "published; the gap is recorded in the publication log.")
-    allow_later_days: bool = Field(default=False, description="Run although later days are published (the caller "
-                                                              "re-runs them in order: `distill-guard run --cascade`).")
+    scenario: str = Field(
+        default="",
+        description="Write scores and actions to this what-if scenario instead of "
+        "publishing; published tables stay untouched.",
+    )
+    model: str = Field(
+        default="",
+        description="Score with this model version (or 'current'), even one trained on "
+        "labels confirmed after the day. Empty: the point-in-time choice.",
+    )
+    allow_gap: bool = Field(
+        default=False,
+        description="Run although earlier days inside the lookback are not "
+        "published; the gap is recorded in the publication log.",
+    )
+    allow_later_days: bool = Field(
+        default=False,
+        description="Run although later days are published (the caller "
+        "re-runs them in order: `distill-guard run --cascade`).",
+    )
 
 
 # --- the publication log ------------------------------------------------------------------------------
+
 
 def log_path(warehouse: EnforcementWarehouse) -> Path:
     return warehouse.path / "published" / "publication_log.jsonl"
@@ -88,8 +111,8 @@ def trigger_of(context) -> str:
 
 def _run_started_at(context) -> str:
     stats = context.instance.get_run_stats(context.run_id)
-    start = stats.start_time if stats and stats.start_time else datetime.now(timezone.utc).timestamp()
-    return datetime.fromtimestamp(start, timezone.utc).isoformat(timespec="seconds")
+    start = stats.start_time if stats and stats.start_time else datetime.now(UTC).timestamp()
+    return datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds")
 
 
 def _versions(tables: dict[str, pl.DataFrame], column: str, table: str) -> str | None:
@@ -98,24 +121,34 @@ def _versions(tables: dict[str, pl.DataFrame], column: str, table: str) -> str |
     return ",".join(values) if values else None
 
 
-def log_entry(context, day: date, tables: dict[str, pl.DataFrame], settings: ReplaySettings,
-              superseded_run: str | None, gap: list[date]) -> dict:
+def log_entry(
+    context,
+    day: date,
+    tables: dict[str, pl.DataFrame],
+    settings: ReplaySettings,
+    superseded_run: str | None,
+    gap: list[date],
+) -> dict:
     from models.spec import load_policy
 
     return {
-        "day": day.isoformat(), "run_id": context.run_id,
+        "day": day.isoformat(),
+        "run_id": context.run_id,
         "model_version": _versions(tables, "model_version", "account_scores") or COLD_START_VERSION,
         "policy_version": _versions(tables, "policy_version", "enforcement_actions") or load_policy().version,
         "trigger": "replay" if settings.scenario else trigger_of(context),
-        "reason": context.run.tags.get(REASON_TAG, ""), "started_at": _run_started_at(context),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "reason": context.run.tags.get(REASON_TAG, ""),
+        "started_at": _run_started_at(context),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **{f"rows_{t}": tables[t].height for t in ("account_scores", "enforcement_actions", "clusters")},
-        "superseded_run_id": superseded_run, "gap_days": [d.isoformat() for d in gap],
+        "superseded_run_id": superseded_run,
+        "gap_days": [d.isoformat() for d in gap],
         "scenario": settings.scenario or None,
     }
 
 
 # --- publication with history --------------------------------------------------------------------------
+
 
 def archive_superseded(warehouse: EnforcementWarehouse, day: date) -> str | None:
     """Keep the currently published files of ``day`` (hard links: no copy, survives pruning); returns their run."""
@@ -136,8 +169,9 @@ def archive_superseded(warehouse: EnforcementWarehouse, day: date) -> str | None
     return run
 
 
-def publish_with_history(context, warehouse: EnforcementWarehouse, day: date, tables: dict[str, pl.DataFrame],
-                         settings: ReplaySettings) -> dict[str, int]:
+def publish_with_history(
+    context, warehouse: EnforcementWarehouse, day: date, tables: dict[str, pl.DataFrame], settings: ReplaySettings
+) -> dict[str, int]:
     """Publish ``day`` (or write it to the scenario), keeping superseded rows and appending the log entry."""
     if settings.scenario:
         rows = write_scenario(warehouse, settings, day, tables)
@@ -152,6 +186,7 @@ def publish_with_history(context, warehouse: EnforcementWarehouse, day: date, ta
 
 
 # --- day dependencies ----------------------------------------------------------------------------------
+
 
 def missing_days(published: list[date], day: date) -> list[date]:
     """Unpublished days inside the lookback before ``day``, from the first published day on."""
@@ -173,12 +208,16 @@ def dependency_problems(published: list[date], day: date, settings: ReplaySettin
     problems = []
     gap = missing_days(published, day)
     if gap and not settings.allow_gap:
-        problems.append(f"{day} reads the {LOOKBACK_DAYS} days before it, and {_days(gap)} is not published; run "
-                        f"those first, or pass --allow-gap to publish with the gap (recorded in publication_log)")
+        problems.append(
+            f"{day} reads the {LOOKBACK_DAYS} days before it, and {_days(gap)} is not published; run "
+            f"those first, or pass --allow-gap to publish with the gap (recorded in publication_log)"
+        )
     later = later_days(published, day)
     if later and not settings.allow_later_days:
-        problems.append(f"later published day(s) {_days(later)} read {day}; re-run them too with --cascade, "
-                        f"or run a what-if with `distill-guard replay`")
+        problems.append(
+            f"later published day(s) {_days(later)} read {day}; re-run them too with --cascade, "
+            f"or run a what-if with `distill-guard replay`"
+        )
     return problems
 
 
@@ -188,21 +227,30 @@ def _days(days: list[date]) -> str:
 
 # --- what-if scenarios ---------------------------------------------------------------------------------
 
+
 def scenario_store(warehouse: EnforcementWarehouse, name: str) -> Store:
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"scenario name {name!r}: use letters, digits, '-' and '_' only")
     return Store(warehouse.path / "scenarios" / name)
 
 
-def write_scenario(warehouse: EnforcementWarehouse, settings: ReplaySettings, day: date,
-                   tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+def write_scenario(
+    warehouse: EnforcementWarehouse, settings: ReplaySettings, day: date, tables: dict[str, pl.DataFrame]
+) -> dict[str, int]:
     store = scenario_store(warehouse, settings.scenario)
     for table in ("account_scores", "enforcement_actions", "clusters"):
         store.write(table, day, tables[table].with_columns(scenario=pl.lit(settings.scenario)))
     meta = Path(store.root) / "scenario.json"
-    meta.write_text(json.dumps({"scenario": settings.scenario, "model": settings.model or "point-in-time",
-                                "model_version": _versions(tables, "model_version", "account_scores"),
-                                "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+    meta.write_text(
+        json.dumps(
+            {
+                "scenario": settings.scenario,
+                "model": settings.model or "point-in-time",
+                "model_version": _versions(tables, "model_version", "account_scores"),
+                "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+    )
     return {t: tables[t].height for t in ("account_scores", "enforcement_actions", "clusters")}
 
 
@@ -215,6 +263,7 @@ def read_day(warehouse: EnforcementWarehouse, settings: ReplaySettings, table: s
 
 # --- the analysts' database ----------------------------------------------------------------------------
 
+
 def add_history_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     """publication_log, model_promotions, superseded_* and scenario_* relations, and the views over them."""
     folder = Path(folder)
@@ -222,8 +271,10 @@ def add_history_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     log = pl.DataFrame([{k: e.get(k) for k in LOG_SCHEMA} for e in entries], schema={**LOG_SCHEMA, "day": pl.String})
     log = log.with_columns(pl.col("day").str.to_date())
     con.register("_log", log)
-    con.execute("create table publication_log as select * exclude (started_at, finished_at), "
-                "started_at::timestamptz as started_at, finished_at::timestamptz as finished_at from _log")
+    con.execute(
+        "create table publication_log as select * exclude (started_at, finished_at), "
+        "started_at::timestamptz as started_at, finished_at::timestamptz as finished_at from _log"
+    )
     con.unregister("_log")
     promotions = read_jsonl(folder / "models" / "promotions.jsonl")
     schema = {k: pl.String for k in ("version", "promoted_at", "by", "previous", "reason", "action")}
@@ -232,21 +283,30 @@ def add_history_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     con.unregister("_promotions")
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     for table in SUPERSEDED_TABLES:
-        files = sorted(os.path.relpath(p, folder)
-                       for p in (folder / "published" / "superseded" / table).glob("date=*/*.parquet"))
+        files = sorted(
+            os.path.relpath(p, folder) for p in (folder / "published" / "superseded" / table).glob("date=*/*.parquet")
+        )
         if files:
-            con.execute(f"create view superseded_{table} as select * from read_parquet({_sql_list(files)}, "
-                        "union_by_name = true)")
+            con.execute(
+                f"create view superseded_{table} as select * from read_parquet({_sql_list(files)}, "
+                "union_by_name = true)"
+            )
         elif table in tables:
             con.execute(f"create view superseded_{table} as select * from {table} where false")
-        files = sorted(os.path.relpath(p, folder) for p in (folder / "scenarios").glob(f"*/{table}/date=*/part.parquet"))
+        files = sorted(
+            os.path.relpath(p, folder) for p in (folder / "scenarios").glob(f"*/{table}/date=*/part.parquet")
+        )
         if files:
-            con.execute(f"create view scenario_{table} as select * from read_parquet({_sql_list(files)}, "
-                        "union_by_name = true)")
+            con.execute(
+                f"create view scenario_{table} as select * from read_parquet({_sql_list(files)}, union_by_name = true)"
+            )
     views = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     for path in sorted((SQL_DIR / "history").glob("*.sql")):
-        needs = {"enforcement_actions", "superseded_enforcement_actions"} if path.stem == "v_enforcement_history" \
+        needs = (
+            {"enforcement_actions", "superseded_enforcement_actions"}
+            if path.stem == "v_enforcement_history"
             else {"scenario_account_scores", "scenario_enforcement_actions", "account_scores"}
+        )
         if needs <= views:
             con.execute(path.read_text())
 
@@ -258,14 +318,19 @@ def _sql_list(files: list[str]) -> str:
 
 # --- the blocking dependency check ---------------------------------------------------------------------
 
-@dg.asset_check(asset=raw_partition, blocking=True,
-                description="Day dependencies: every earlier day inside the lookback is published (or the gap is "
-                            "allowed) and no later published day reads this one (or they are re-run, --cascade).")
-def day_dependencies(context: dg.AssetCheckExecutionContext, warehouse: EnforcementWarehouse,
-                     replay: ReplaySettings) -> dg.AssetCheckResult:
+
+@dg.asset_check(
+    asset=raw_partition,
+    blocking=True,
+    description="Day dependencies: every earlier day inside the lookback is published (or the gap is "
+    "allowed) and no later published day reads this one (or they are re-run, --cascade).",
+)
+def day_dependencies(
+    context: dg.AssetCheckExecutionContext, warehouse: EnforcementWarehouse, replay: ReplaySettings
+) -> dg.AssetCheckResult:
     day = date.fromisoformat(context.partition_key)
     problems = dependency_problems(warehouse.published_days(), day, replay)
     ok = f"{day}: earlier days published, no later day reads it"
-    return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-                               description="; ".join(problems) or ok)
-
+    return dg.AssetCheckResult(
+        passed=not problems, severity=dg.AssetCheckSeverity.ERROR, description="; ".join(problems) or ok
+    )

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LOCK_NAME = ".writer.lock"
@@ -61,11 +61,13 @@ def acquire(folder: Path | str, wait_s: float = 0.0) -> bool:
             if time.monotonic() >= deadline:
                 os.close(fd)
                 waited = f" (waited {wait_s:g}s)" if wait_s else ""
-                raise WarehouseBusy(f"another run holds the warehouse {path.parent} {_holder(path)}{waited}; "
-                                    "retry later or pass --wait SECONDS") from None
+                raise WarehouseBusy(
+                    f"another run holds the warehouse {path.parent} {_holder(path)}{waited}; "
+                    "retry later or pass --wait SECONDS"
+                ) from None
             time.sleep(_POLL_S)
     os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()} {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode(), 0)
+    os.pwrite(fd, f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode(), 0)
     with _guard:
         _held[key] = (fd, 1)
     return True

@@ -67,8 +67,9 @@ def labels_seen(warehouse: EnforcementWarehouse) -> datetime | None:
     return datetime.fromisoformat(seen) if seen else label_cutoff(latest)
 
 
-def new_labels(warehouse: EnforcementWarehouse, raw: RawWarehouse, as_of: date, spec: ModelSpec,
-               seen: datetime | None) -> tuple[pl.DataFrame | None, str]:
+def new_labels(
+    warehouse: EnforcementWarehouse, raw: RawWarehouse, as_of: date, spec: ModelSpec, seen: datetime | None
+) -> tuple[pl.DataFrame | None, str]:
     """Labels confirmed after ``seen`` and usable by a training as of ``as_of``, when such a training is
     possible; (None, why not) otherwise. The labels sensor and the replay both decide with this."""
     store = warehouse.store()
@@ -94,29 +95,52 @@ def new_labels(warehouse: EnforcementWarehouse, raw: RawWarehouse, as_of: date, 
 def published_prior(warehouse: EnforcementWarehouse, policy: Policy, day: date) -> pl.DataFrame:
     """The persistence evidence publication used for ``day``: what was published for the days before it."""
     lookback = max(policy.persistence.lookback_days, policy.first_strong_action.already_enforced_lookback_days)
-    earlier = [warehouse.read_published(t, day - timedelta(days=lookback), day - timedelta(days=1))
-               for t in ("account_scores", "enforcement_actions")]
+    earlier = [
+        warehouse.read_published(t, day - timedelta(days=lookback), day - timedelta(days=1))
+        for t in ("account_scores", "enforcement_actions")
+    ]
     return prior_evidence(policy, day, *earlier)
 
 
-def gate_verdict(warehouse: EnforcementWarehouse, raw: RawWarehouse, model: TrainedModel, labels: pl.DataFrame,
-                 spec: ModelSpec, policy: Policy) -> gate.Verdict:
+def gate_verdict(
+    warehouse: EnforcementWarehouse,
+    raw: RawWarehouse,
+    model: TrainedModel,
+    labels: pl.DataFrame,
+    spec: ModelSpec,
+    policy: Policy,
+) -> gate.Verdict:
     """The promotion gate on the last published days before the model's as-of date."""
     as_of = date.fromisoformat(model.metadata["as_of"])
-    days = [d for d in warehouse.published_days() if d < as_of][-spec.promotion_gate.recent_days:]
+    days = [d for d in warehouse.published_days() if d < as_of][-spec.promotion_gate.recent_days :]
     files = raw.files("allowlist")
     allowlist = objectstore.read_parquet(files) if files else None
-    published = [gate.PublishedDay(
-        d, warehouse.read_published("account_features", d, d), warehouse.read_published("clusters", d, d),
-        warehouse.read_published("cluster_members", d, d), warehouse.read_published("enforcement_actions", d, d),
-        active_allowlist(allowlist, d), published_prior(warehouse, policy, d)) for d in days]
+    published = [
+        gate.PublishedDay(
+            d,
+            warehouse.read_published("account_features", d, d),
+            warehouse.read_published("clusters", d, d),
+            warehouse.read_published("cluster_members", d, d),
+            warehouse.read_published("enforcement_actions", d, d),
+            active_allowlist(allowlist, d),
+            published_prior(warehouse, policy, d),
+        )
+        for d in days
+    ]
     lab = usable_labels(labels, as_of)
     benign = lab.filter(pl.col("label") == 0)["account_id"].to_list()
     return gate.evaluate(model, published, benign, policy, spec.promotion_gate)
 
 
-def register_and_gate(warehouse: EnforcementWarehouse, raw: RawWarehouse, model: TrainedModel, labels: pl.DataFrame,
-                      spec: ModelSpec, policy: Policy, by: str) -> dict:
+def register_and_gate(
+    warehouse: EnforcementWarehouse,
+    raw: RawWarehouse,
+    model: TrainedModel,
+    labels: pl.DataFrame,
+    spec: ModelSpec,
+    policy: Policy,
+    by: str,
+) -> dict:
     """Register the model, record the gate's verdict, and promote it when the gate passes."""
     reg = registry(warehouse)
     folder = reg.register(model)

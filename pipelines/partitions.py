@@ -15,5 +15,6 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="
 
 def daily_asset(group: str) -> dict:
     """Arguments every daily asset shares. One run per day: a day reads what earlier days published."""
-    return dict(partitions_def=daily_partitions, group_name=group, backfill_policy=dg.BackfillPolicy.multi_run(1),
-                owners=OWNERS)
+    return dict(
+        partitions_def=daily_partitions, group_name=group, backfill_policy=dg.BackfillPolicy.multi_run(1), owners=OWNERS
+    )

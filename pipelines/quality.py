@@ -50,8 +50,9 @@ def actions_suite():
         E.ExpectColumnValuesToBeInSet(column="action", value_set=load_policy().actions()),
         E.ExpectColumnValuesToBeUnique(column="account_id"),
         E.ExpectColumnValuesToNotBeNull(column="expires_at"),
-        E.ExpectColumnValuesToBeInSet(column="trigger", value_set=[
-            "band", "rules_floor", "cluster_escalation", "protection", "persistence"]),
+        E.ExpectColumnValuesToBeInSet(
+            column="trigger", value_set=["band", "rules_floor", "cluster_escalation", "protection", "persistence"]
+        ),
         E.ExpectColumnValuesToNotBeNull(column="trigger"),
     ]
 
@@ -59,7 +60,6 @@ def actions_suite():
 def run_suite(frame: pd.DataFrame, expectations: list, name: str) -> list[str]:
     """Validate ``frame`` against ``expectations`` in an ephemeral context; returns failure messages."""
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -70,7 +70,9 @@ def run_suite(frame: pd.DataFrame, expectations: list, name: str) -> list[str]:
     suite = context.suites.add(gx.ExpectationSuite(name=f"{name}-suite"))
     for expectation in expectations:
         suite.add_expectation(expectation)
-    validation = context.validation_definitions.add(gx.ValidationDefinition(name=f"{name}-validation", data=batch_def, suite=suite))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{name}-validation", data=batch_def, suite=suite)
+    )
     result = validation.run(batch_parameters={"dataframe": frame})
     failures = []
     for r in result.results:

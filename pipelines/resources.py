@@ -17,7 +17,7 @@ import secrets
 import shutil
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -39,7 +39,9 @@ KEY_FILE = "warehouse.key"
 class RawLogWarehouse(dg.ConfigurableResource):
     """Daily Hive-partitioned Parquet written by the API gateway (CONTRACT.md)."""
 
-    root: str = Field(description="Folder or object-store URI (s3://bucket/prefix) holding requests/, accounts/, labels/, allowlist/.")
+    root: str = Field(
+        description="Folder or object-store URI (s3://bucket/prefix) holding requests/, accounts/, labels/, allowlist/."
+    )
 
     def warehouse(self) -> RawWarehouse:
         return RawWarehouse(self.root)
@@ -50,9 +52,14 @@ class EnforcementWarehouse(dg.ConfigurableResource):
 
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
-    memory_limit: str = Field(default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default).")
-    retire_after_hours: float = Field(default=24.0, description="Hours a superseded published file stays readable "
-                                      "for analyst sessions opened before the publish that replaced it.")
+    memory_limit: str = Field(
+        default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default)."
+    )
+    retire_after_hours: float = Field(
+        default=24.0,
+        description="Hours a superseded published file stays readable "
+        "for analyst sessions opened before the publish that replaced it.",
+    )
     lock_wait_s: float = Field(default=0.0, description="Seconds a run waits for another run's writer lock.")
 
     def setup_for_execution(self, context) -> None:
@@ -150,7 +157,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             runs: dict[str, dict[str, dict[str, Path]]] = {}  # day -> run -> table -> file
             for table in PUBLISHED_TABLES:
                 for f in (self.path / "published" / table).glob("date=*/run=*.parquet"):
-                    day, run = f.parent.name.split("=", 1)[1], f.name[len("run="):-len(".parquet")]
+                    day, run = f.parent.name.split("=", 1)[1], f.name[len("run=") : -len(".parquet")]
                     runs.setdefault(day, {}).setdefault(run, {})[table] = f
             manifest: dict[str, dict[str, str]] = {t: {} for t in PUBLISHED_TABLES}
             for day, by_run in sorted(runs.items()):
@@ -168,8 +175,11 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         return sorted(date.fromisoformat(d) for d in self.manifest().get("account_scores", {}))
 
     def read_published(self, table: str, first: date, last: date) -> pl.DataFrame | None:
-        files = [describe.locate(self.path, f) for d, f in sorted(self.manifest().get(table, {}).items())
-                 if first <= date.fromisoformat(d) <= last]
+        files = [
+            describe.locate(self.path, f)
+            for d, f in sorted(self.manifest().get(table, {}).items())
+            if first <= date.fromisoformat(d) <= last
+        ]
         if not files:
             return None
         return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
@@ -215,12 +225,16 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             for table in PUBLISHED_TABLES:
                 files = [relative(f) for _, f in sorted(manifest.get(table, {}).items())]
                 if files:
-                    con.execute(f"create view {table} as select * from read_parquet({_sql_list(files)}, union_by_name = true)")
+                    con.execute(
+                        f"create view {table} as select * from read_parquet({_sql_list(files)}, union_by_name = true)"
+                    )
             if all(manifest.get(t) for t in PUBLISHED_TABLES):
                 for view in sorted((SQL_DIR / "views").glob("*.sql")):
                     con.execute(view.read_text())
-            con.execute("create table publication as select ?::timestamptz as published_at, ?::varchar as manifest",
-                        [datetime.now(timezone.utc), json.dumps(manifest)])
+            con.execute(
+                "create table publication as select ?::timestamptz as published_at, ?::varchar as manifest",
+                [datetime.now(UTC), json.dumps(manifest)],
+            )
             from pipelines.history import add_history_views  # publication log, superseded rows, scenarios
 
             add_history_views(con, self.path)
@@ -238,7 +252,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             folder = self.path / "published" / table / f"date={day.isoformat()}"
             runs = sorted(folder.glob("run=*.parquet"), key=lambda p: p.stat().st_mtime_ns)
             current = manifest[table][day.isoformat()]
-            for older, newer in zip(runs, runs[1:]):
+            for older, newer in zip(runs, runs[1:], strict=False):
                 if str(older) != current and newer.stat().st_mtime_ns < cutoff:
                     older.unlink(missing_ok=True)
 
@@ -259,8 +273,9 @@ class ManifestError(RuntimeError):
 
 def _check_manifest(manifest) -> None:
     if not isinstance(manifest, dict) or not all(
-            isinstance(days, dict) and all(isinstance(d, str) and isinstance(f, str) for d, f in days.items())
-            for days in manifest.values()):
+        isinstance(days, dict) and all(isinstance(d, str) and isinstance(f, str) for d, f in days.items())
+        for days in manifest.values()
+    ):
         raise ValueError("expected an object of table -> {day: file}")
     for days in manifest.values():
         for d in days:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -26,15 +26,20 @@ def evidence(raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date, en
     store = warehouse.store()
     feats = store.read("features_1d", start, end)
     return sharing.Evidence(
-        actions=tables["enforcement_actions"], clusters=tables["clusters"], members=tables["cluster_members"],
-        accounts=accounts, templates=store.read("templates", start, end),
+        actions=tables["enforcement_actions"],
+        clusters=tables["clusters"],
+        members=tables["cluster_members"],
+        accounts=accounts,
+        templates=store.read("templates", start, end),
         user_agents=feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent"))
-        .drop_nulls().unique(),
+        .drop_nulls()
+        .unique(),
     )
 
 
-def export_stix(raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date, end: date, out: Path,
-                tlp: str = "amber") -> dict:
+def export_stix(
+    raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date, end: date, out: Path, tlp: str = "amber"
+) -> dict:
     key = sharing.sharing_key()
     bundle = sharing.build_bundle(evidence(raw, warehouse, start, end), key, start, end, tlp=tlp)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +54,7 @@ def export_stix(raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date,
 
 def import_stix(warehouse: EnforcementWarehouse, bundle_file: Path, now: datetime | None = None) -> pl.DataFrame:
     """Store a partner's indicators under ``<warehouse>/partners/`` for the coordination stage."""
-    rows = sharing.parse_indicators(Path(bundle_file).read_text(), now or datetime.now(timezone.utc))
+    rows = sharing.parse_indicators(Path(bundle_file).read_text(), now or datetime.now(UTC))
     folder = warehouse.path / PARTNERS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     if rows.height:
@@ -65,7 +70,9 @@ def partner_indicators(warehouse: EnforcementWarehouse, day: date) -> pl.DataFra
     files = sorted((warehouse.path / PARTNERS_DIR).glob("*.parquet"))
     if not files:
         return pl.DataFrame(schema=sharing.PARTNER_SCHEMA)
-    day_end = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
-    return (pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
-            .filter((pl.col("imported_at") < day_end) & (pl.col("valid_from") < day_end)
-                    & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= day_end - timedelta(days=1)))))
+    day_end = datetime.combine(day + timedelta(days=1), time(), UTC)
+    return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed").filter(
+        (pl.col("imported_at") < day_end)
+        & (pl.col("valid_from") < day_end)
+        & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= day_end - timedelta(days=1)))
+    )

@@ -7,7 +7,7 @@ most ``CHUNK_ROWS`` requests, so peak memory is bounded by the chunk, not the da
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +97,7 @@ def _cat(*parts) -> pl.Series:
 
 def _day_start(world: World, d: int) -> datetime:
     s = world.start + timedelta(days=d)
-    return datetime(s.year, s.month, s.day, tzinfo=timezone.utc)
+    return datetime(s.year, s.month, s.day, tzinfo=UTC)
 
 
 def _hours(profile: str, n: int, tz: np.ndarray, rng, sync_windows: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ two seeds share one signature.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -757,7 +757,7 @@ def build_world(start: date, days: int, seed: int, scale: float, variant: str = 
     pops = populations(variant, seed)
     rng = np.random.default_rng([seed, 0])
     release_day = int(min(days - 1, max(1, round(days * rng.uniform(0.3, 0.45)))))
-    day0 = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
+    day0 = datetime(start.year, start.month, start.day, tzinfo=UTC)
     frames, campaigns = [], []
     next_org = 0
     for pi, base in enumerate(pops):
@@ -831,7 +831,9 @@ def build_world(start: date, days: int, seed: int, scale: float, variant: str = 
             batch = prng.integers(0, max(1, n // 25 + 1), size=n)
             created_day = a_first - 1 - (batch % 2)
             created_sec = (prng.integers(8, 20) * 3600 + batch * 97 + prng.integers(0, 1800, size=n)) % 86400
-        created_at = [day0 + timedelta(days=int(d), seconds=int(s)) for d, s in zip(created_day, created_sec)]
+        created_at = [
+            day0 + timedelta(days=int(d), seconds=int(s)) for d, s in zip(created_day, created_sec, strict=False)
+        ]
 
         tiers = _choice(prng, pop.tiers, n)
         # Payment instruments: own card, one per organisation, or shared in small groups by a farm.
@@ -863,7 +865,7 @@ def build_world(start: date, days: int, seed: int, scale: float, variant: str = 
         o3 = prng.integers(0, 256, size=n)
         signup_ip = [
             f"{p}{a % 256}.{b}.{c}" if p.count(".") == 1 else f"{p}{b}.{c}"
-            for p, a, b, c in zip(prefix, o2, o3, prng.integers(1, 255, size=n))
+            for p, a, b, c in zip(prefix, o2, o3, prng.integers(1, 255, size=n), strict=False)
         ]
 
         if pop.email == "webmail":
@@ -883,7 +885,7 @@ def build_world(start: date, days: int, seed: int, scale: float, variant: str = 
         ua = np.array(
             [
                 u.replace("{v}", str(int(v)))
-                for u, v in zip(_choice(prng, list(pop.ua), n), prng.integers(20, 40, size=n))
+                for u, v in zip(_choice(prng, list(pop.ua), n), prng.integers(20, 40, size=n), strict=False)
             ],
             dtype=object,
         )

@@ -62,7 +62,16 @@ def published_sample(sample_raw, tmp_path_factory) -> dict:
     runner = Runner(str(sample_raw), str(wh), instance=dg.DagsterInstance.ephemeral())
     days = runner.raw.days()
     trained = replay(runner, days)
-    tables = {t: runner.warehouse.read_published(t, days[0], days[-1])
-              for t in ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")}
+    tables = {
+        t: runner.warehouse.read_published(t, days[0], days[-1])
+        for t in ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
+    }
     truth = pl.read_parquet(sample_raw / "_truth" / "accounts.parquet")
-    return {**tables, "runner": runner, "days": days, "trained": trained, "db": runner.warehouse.db_path, "truth": truth}
+    return {
+        **tables,
+        "runner": runner,
+        "days": days,
+        "trained": trained,
+        "db": runner.warehouse.db_path,
+        "truth": truth,
+    }

@@ -1,7 +1,7 @@
 """Account-day features on hand-built traffic: given these requests, expect these numbers."""
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -10,14 +10,28 @@ from features.account_day import account_day, account_window, connect, derive_da
 from simulator.generate import ACCOUNT_SCHEMA, REQUEST_SCHEMA, _write
 
 DAY = date(2026, 1, 5)
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 COT = "Here is a completed answer. Articulate the internal reasoning behind this completed answer step by step."
 
 
 def requests_frame(rows: list[dict]) -> pl.DataFrame:
-    base = {"org_id": "org_1", "api_key_id": "k1", "ip": "73.1.1.1", "asn": 7922, "country": "US", "user_agent": "ua/1",
-            "model": "atlas-3", "endpoint": "messages", "input_tokens": 10, "output_tokens": 10, "max_tokens": 1000,
-            "thinking_budget": None, "system_prompt": None, "status": 200, "latency_ms": 100}
+    base = {
+        "org_id": "org_1",
+        "api_key_id": "k1",
+        "ip": "73.1.1.1",
+        "asn": 7922,
+        "country": "US",
+        "user_agent": "ua/1",
+        "model": "atlas-3",
+        "endpoint": "messages",
+        "input_tokens": 10,
+        "output_tokens": 10,
+        "max_tokens": 1000,
+        "thinking_budget": None,
+        "system_prompt": None,
+        "status": 200,
+        "latency_ms": 100,
+    }
     out = [{**base, **r, "request_id": f"r{i}"} for i, r in enumerate(rows)]
     return pl.DataFrame(out, schema={f.name: None for f in REQUEST_SCHEMA}, strict=False)
 
@@ -26,23 +40,64 @@ def requests_frame(rows: list[dict]) -> pl.DataFrame:
 def features(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("feat")
     a = [
-        dict(account_id="acct_a", ts=T0 + timedelta(minutes=10), prompt="Classify the ticket.\nMessage: card lost", input_tokens=10,
-             output_tokens=100, thinking_budget=2048, asn=16509, ip="54.0.0.1"),
-        dict(account_id="acct_a", ts=T0 + timedelta(minutes=12), prompt="Classify the ticket.\nMessage: refund please", input_tokens=20,
-             output_tokens=0, status=429),
-        dict(account_id="acct_a", ts=T0 + timedelta(minutes=14), prompt="Classify the ticket.\nMessage: charged twice", input_tokens=30,
-             output_tokens=50, country="DE"),
-        dict(account_id="acct_a", ts=T0 + timedelta(hours=10), prompt=COT, input_tokens=40, output_tokens=1000, thinking_budget=4096),
-        dict(account_id="acct_b", org_id="org_2", ts=T0 + timedelta(hours=12), prompt="hello there", system_prompt="You are helpful."),
+        dict(
+            account_id="acct_a",
+            ts=T0 + timedelta(minutes=10),
+            prompt="Classify the ticket.\nMessage: card lost",
+            input_tokens=10,
+            output_tokens=100,
+            thinking_budget=2048,
+            asn=16509,
+            ip="54.0.0.1",
+        ),
+        dict(
+            account_id="acct_a",
+            ts=T0 + timedelta(minutes=12),
+            prompt="Classify the ticket.\nMessage: refund please",
+            input_tokens=20,
+            output_tokens=0,
+            status=429,
+        ),
+        dict(
+            account_id="acct_a",
+            ts=T0 + timedelta(minutes=14),
+            prompt="Classify the ticket.\nMessage: charged twice",
+            input_tokens=30,
+            output_tokens=50,
+            country="DE",
+        ),
+        dict(
+            account_id="acct_a",
+            ts=T0 + timedelta(hours=10),
+            prompt=COT,
+            input_tokens=40,
+            output_tokens=1000,
+            thinking_budget=4096,
+        ),
+        dict(
+            account_id="acct_b",
+            org_id="org_2",
+            ts=T0 + timedelta(hours=12),
+            prompt="hello there",
+            system_prompt="You are helpful.",
+        ),
     ]
     req = requests_frame(a).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")))
     _write(req, REQUEST_SCHEMA, tmp / "req.parquet")
-    acc = pl.DataFrame({
-        "account_id": ["acct_a", "acct_b"], "org_id": ["org_1", "org_2"],
-        "created_at": [T0 - timedelta(days=2), datetime(2025, 1, 5, tzinfo=timezone.utc)], "tier": ["free", "build"],
-        "email_domain": ["tempmail.dev", "gmail.com"], "payment_fingerprint": [None, "pay_1"],
-        "signup_ip": ["54.1.2.3", "73.1.1.1"], "signup_asn": [16509, 7922], "country": ["US", "US"], "verified": [False, True],
-    })
+    acc = pl.DataFrame(
+        {
+            "account_id": ["acct_a", "acct_b"],
+            "org_id": ["org_1", "org_2"],
+            "created_at": [T0 - timedelta(days=2), datetime(2025, 1, 5, tzinfo=UTC)],
+            "tier": ["free", "build"],
+            "email_domain": ["tempmail.dev", "gmail.com"],
+            "payment_fingerprint": [None, "pay_1"],
+            "signup_ip": ["54.1.2.3", "73.1.1.1"],
+            "signup_asn": [16509, 7922],
+            "country": ["US", "US"],
+            "verified": [False, True],
+        }
+    )
     _write(acc, ACCOUNT_SCHEMA, tmp / "acc.parquet")
     derived = derive_day([str(tmp / "req.parquet")], tmp / "derived.parquet")
     with connect() as con:
@@ -88,9 +143,23 @@ def test_content(features):
     a, b = features[0]["acct_a"], features[0]["acct_b"]
     assert a["acct_max_tokens_mean_1d"] == pytest.approx(1000)
     assert a["acct_prompt_chars_mean_1d"] == pytest.approx(
-        sum(len(p) for p in ["Classify the ticket.\nMessage: card lost", "Classify the ticket.\nMessage: refund please",
-                             "Classify the ticket.\nMessage: charged twice", COT]) / 4)
-    assert (a["acct_lang_coercion_rate_1d"], a["acct_maxout_rate_1d"], a["acct_probe_rate_1d"], a["acct_rewrite_rate_1d"]) == (0, 0, 0, 0)
+        sum(
+            len(p)
+            for p in [
+                "Classify the ticket.\nMessage: card lost",
+                "Classify the ticket.\nMessage: refund please",
+                "Classify the ticket.\nMessage: charged twice",
+                COT,
+            ]
+        )
+        / 4
+    )
+    assert (
+        a["acct_lang_coercion_rate_1d"],
+        a["acct_maxout_rate_1d"],
+        a["acct_probe_rate_1d"],
+        a["acct_rewrite_rate_1d"],
+    ) == (0, 0, 0, 0)
     assert a["acct_top_template_share_1d"] == pytest.approx(0.75)
     assert a["acct_template_entropy_1d"] == pytest.approx(-(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
     assert a["acct_templates_per_1k_1d"] == pytest.approx(500)
@@ -111,15 +180,30 @@ def test_metadata_and_organisation(features):
 
 
 def test_near_duplicates_and_templates_per_account(tmp_path):
-    paraphrases = ["Explain photosynthesis to a beginner please", "explain photosynthesis to a beginner, please!",
-                   "Explain photosynthesis to a beginner please.", "What is the capital of Peru?"]
+    paraphrases = [
+        "Explain photosynthesis to a beginner please",
+        "explain photosynthesis to a beginner, please!",
+        "Explain photosynthesis to a beginner please.",
+        "What is the capital of Peru?",
+    ]
     rows = [dict(account_id="acct_c", ts=T0 + timedelta(minutes=i), prompt=p) for i, p in enumerate(paraphrases)]
     req = requests_frame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")))
     _write(req, REQUEST_SCHEMA, tmp_path / "req.parquet")
-    acc = pl.DataFrame({"account_id": ["acct_c"], "org_id": ["org_1"], "created_at": [T0], "tier": ["free"],
-                        "email_domain": ["gmail.com"], "payment_fingerprint": [None], "signup_ip": ["73.1.1.1"],
-                        "signup_asn": [7922], "country": [None], "verified": [False]},
-                       schema_overrides={"payment_fingerprint": pl.String, "country": pl.String})
+    acc = pl.DataFrame(
+        {
+            "account_id": ["acct_c"],
+            "org_id": ["org_1"],
+            "created_at": [T0],
+            "tier": ["free"],
+            "email_domain": ["gmail.com"],
+            "payment_fingerprint": [None],
+            "signup_ip": ["73.1.1.1"],
+            "signup_asn": [7922],
+            "country": [None],
+            "verified": [False],
+        },
+        schema_overrides={"payment_fingerprint": pl.String, "country": pl.String},
+    )
     _write(acc, ACCOUNT_SCHEMA, tmp_path / "acc.parquet")
     derived = derive_day([str(tmp_path / "req.parquet")], tmp_path / "d.parquet")
     with connect() as con:
@@ -137,13 +221,27 @@ def test_templates_and_sync_tables(features):
 
 def test_window_features_point_in_time():
     day1, day2, day3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
-    history = pl.DataFrame({
-        "date": [day1, day2, day3], "account_id": ["a"] * 3, "acct_req_count_1d": [10, 30, 999],
-        "acct_output_tokens_1d": [100, 300, 9], "acct_cot_rate_1d": [0.0, 1.0, 0.0], "acct_thinking_share_1d": [0.5, 0.5, 0.0],
-        "acct_age_days": [1.0, 2.0, 3.0],
-    })
-    templates = pl.DataFrame({"date": [day1, day2, day2, day3], "account_id": ["a"] * 4, "org_id": ["o"] * 4,
-                              "template_id": [1, 1, 2, 3], "n_requests": [10, 20, 10, 999], "any_cot": [0, 1, 1, 0]})
+    history = pl.DataFrame(
+        {
+            "date": [day1, day2, day3],
+            "account_id": ["a"] * 3,
+            "acct_req_count_1d": [10, 30, 999],
+            "acct_output_tokens_1d": [100, 300, 9],
+            "acct_cot_rate_1d": [0.0, 1.0, 0.0],
+            "acct_thinking_share_1d": [0.5, 0.5, 0.0],
+            "acct_age_days": [1.0, 2.0, 3.0],
+        }
+    )
+    templates = pl.DataFrame(
+        {
+            "date": [day1, day2, day2, day3],
+            "account_id": ["a"] * 4,
+            "org_id": ["o"] * 4,
+            "template_id": [1, 1, 2, 3],
+            "n_requests": [10, 20, 10, 999],
+            "any_cot": [0, 1, 1, 0],
+        }
+    )
     with connect() as con:
         w = account_window(con, history, templates, day2).row(0, named=True)
     assert w["acct_req_count_7d"] == 40 and w["acct_active_days_7d"] == 2, "day 3 must not leak into day 2"

@@ -3,7 +3,7 @@
 import json
 import socket
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -69,10 +69,18 @@ def configured(tmp_path, webhook, smtp, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     folder = tmp_path / "wh"
     folder.mkdir()
-    (folder / "alerts.yaml").write_text(yaml.safe_dump({
-        "webhook_url": webhook[0], "email_to": ["oncall@example.org"], "smtp_host": "127.0.0.1", "smtp_port": smtp[0],
-        "publish_by_hour_utc": 0, "success_wait_hours": 3,
-    }))
+    (folder / "alerts.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "webhook_url": webhook[0],
+                "email_to": ["oncall@example.org"],
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp[0],
+                "publish_by_hour_utc": 0,
+                "success_wait_hours": 3,
+            }
+        )
+    )
     return folder
 
 
@@ -85,7 +93,10 @@ def test_a_failed_run_reaches_the_webhook_and_the_mailbox(configured, webhook, s
     run = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))[0]
     failure = next(r.dagster_event for r in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
     with dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert", dagster_event=failure, dagster_instance=instance, dagster_run=run,
+        sensor_name="run_failure_alert",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
         resources={"warehouse": runner.warehouse},
     ).for_run_failure() as context:
         alerts.run_failure_alert(context)
@@ -104,7 +115,7 @@ def test_yesterday_not_published_alerts_once(configured, webhook, smtp, raw_copy
     with dg.build_sensor_context(resources=sensor_resources) as context:
         result = alerts.published_day_freshness(context)
     assert "alerted" in result.skip_message
-    yesterday = datetime.now(timezone.utc).date().toordinal() - 1
+    yesterday = datetime.now(UTC).date().toordinal() - 1
     assert context.cursor == date.fromordinal(yesterday).isoformat()
     assert "not published by 00:00 UTC" in webhook[1][0]["body"]["text"] and len(smtp[1]) == 1
     with dg.build_sensor_context(resources=sensor_resources, cursor=context.cursor) as again_context:
@@ -114,17 +125,19 @@ def test_yesterday_not_published_alerts_once(configured, webhook, smtp, raw_copy
 
 def test_late_day_rule():
     published = [date(2026, 3, 2)]
-    assert alerts.late_day(published, datetime(2026, 3, 3, 5, 59, tzinfo=timezone.utc), 6) is None
-    assert alerts.late_day(published, datetime(2026, 3, 3, 6, 0, tzinfo=timezone.utc), 6) is None
-    assert alerts.late_day(published, datetime(2026, 3, 4, 6, 0, tzinfo=timezone.utc), 6) == date(2026, 3, 3)
+    assert alerts.late_day(published, datetime(2026, 3, 3, 5, 59, tzinfo=UTC), 6) is None
+    assert alerts.late_day(published, datetime(2026, 3, 3, 6, 0, tzinfo=UTC), 6) is None
+    assert alerts.late_day(published, datetime(2026, 3, 4, 6, 0, tzinfo=UTC), 6) == date(2026, 3, 3)
 
 
 def test_schedule_alerts_once_when_success_is_hours_late(configured, webhook, smtp, raw_copy):
     (raw_copy / "requests" / "date=2026-03-03" / "_SUCCESS").unlink()
-    res = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)),
-           "warehouse": definitions.EnforcementWarehouse(folder=str(configured))}
+    res = {
+        "raw": definitions.RawLogWarehouse(root=str(raw_copy)),
+        "warehouse": definitions.EnforcementWarehouse(folder=str(configured)),
+    }
     for hour in range(0, 8):  # hourly ticks at hh:15 on the day after 2026-03-03
-        when = datetime(2026, 3, 4, hour, 15, tzinfo=timezone.utc)
+        when = datetime(2026, 3, 4, hour, 15, tzinfo=UTC)
         with dg.build_schedule_context(scheduled_execution_time=when, resources=res) as ctx:
             skip = definitions.nightly_schedule(ctx)
         assert isinstance(skip, dg.SkipReason)

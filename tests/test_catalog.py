@@ -37,10 +37,19 @@ def test_every_sql_file_parses_and_runs(published_sample, tmp_path):
         name = view.stem
         assert con.execute(f"select count(*) from {name}").fetchone()[0] >= 0
     feature_sql = sorted((SQL_DIR / "features").glob("*.sql"))
-    assert {p.stem for p in feature_sql} == {"feat_account_day", "feat_account_templates", "feat_sync_buckets", "feat_account_window",
-                                                "feat_account_user_agent", "feat_account_org", "feat_org",
-                                                "feat_release"}
+    assert {p.stem for p in feature_sql} == {
+        "feat_account_day",
+        "feat_account_templates",
+        "feat_sync_buckets",
+        "feat_account_window",
+        "feat_account_user_agent",
+        "feat_account_org",
+        "feat_org",
+        "feat_release",
+    }
     for p in feature_sql:
-        parsed = con.execute("select json_serialize_sql(?::varchar)", [p.read_text().replace("$day", "date '2026-03-02'")]).fetchone()[0]
+        parsed = con.execute(
+            "select json_serialize_sql(?::varchar)", [p.read_text().replace("$day", "date '2026-03-02'")]
+        ).fetchone()[0]
         assert '"error":false' in parsed.replace(" ", ""), f"{p.name} does not parse: {parsed[:300]}"
     assert date(2026, 3, 2) <= max(published_sample["days"])

@@ -40,8 +40,22 @@ def test_missing_raw_root_and_missing_day_say_so(raw_copy, tmp_path, capsys):
 
 
 def test_run_prints_one_line_per_day_when_not_a_terminal(raw_copy, tmp_path, capsys):
-    assert cli.main(["run", "--start", "2026-03-02", "--end", "2026-03-03", "--raw", str(raw_copy),
-                     "--warehouse", str(tmp_path / "wh")]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--start",
+                "2026-03-02",
+                "--end",
+                "2026-03-03",
+                "--raw",
+                str(raw_copy),
+                "--warehouse",
+                str(tmp_path / "wh"),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert captured.out.splitlines()[:2] == ["published 2026-03-02", "published 2026-03-03"]
     assert "\r" not in captured.err + captured.out

@@ -33,16 +33,51 @@ def test_clean_partition_passes(raw_copy):
     assert violations(raw_copy) == [] and violations(raw_copy, "accounts") == []
 
 
-@pytest.mark.parametrize("mutate,column,rule", [
-    (lambda df: df.drop("asn"), "asn", "column_present"),
-    (lambda df: df.with_columns(pl.col("input_tokens").cast(pl.Int64)), "input_tokens", "column_type"),
-    (lambda df: df.with_columns(pl.col("ts").cast(pl.Datetime("us"))), "ts", "column_type"),
-    (lambda df: df.with_columns(account_id=pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise("account_id")), "account_id", "not_null"),
-    (lambda df: df.with_columns(request_id=pl.when(pl.int_range(pl.len()) == 1).then(pl.col("request_id").first()).otherwise("request_id")), "request_id", "unique"),
-    (lambda df: df.with_columns(ts=pl.when(pl.int_range(pl.len()) == 0).then(pl.col("ts") + timedelta(days=2)).otherwise("ts")), "ts", "ts_inside_partition_day"),
-    (lambda df: df.with_columns(endpoint=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("stream")).otherwise("endpoint")), "endpoint", "allowed_values"),
-    (lambda df: df.with_columns(output_tokens=pl.when(pl.int_range(pl.len()) == 0).then(-5).otherwise("output_tokens").cast(pl.Int32)), "output_tokens", "non_negative"),
-])
+@pytest.mark.parametrize(
+    "mutate,column,rule",
+    [
+        (lambda df: df.drop("asn"), "asn", "column_present"),
+        (lambda df: df.with_columns(pl.col("input_tokens").cast(pl.Int64)), "input_tokens", "column_type"),
+        (lambda df: df.with_columns(pl.col("ts").cast(pl.Datetime("us"))), "ts", "column_type"),
+        (
+            lambda df: df.with_columns(
+                account_id=pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise("account_id")
+            ),
+            "account_id",
+            "not_null",
+        ),
+        (
+            lambda df: df.with_columns(
+                request_id=pl.when(pl.int_range(pl.len()) == 1)
+                .then(pl.col("request_id").first())
+                .otherwise("request_id")
+            ),
+            "request_id",
+            "unique",
+        ),
+        (
+            lambda df: df.with_columns(
+                ts=pl.when(pl.int_range(pl.len()) == 0).then(pl.col("ts") + timedelta(days=2)).otherwise("ts")
+            ),
+            "ts",
+            "ts_inside_partition_day",
+        ),
+        (
+            lambda df: df.with_columns(
+                endpoint=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("stream")).otherwise("endpoint")
+            ),
+            "endpoint",
+            "allowed_values",
+        ),
+        (
+            lambda df: df.with_columns(
+                output_tokens=pl.when(pl.int_range(pl.len()) == 0).then(-5).otherwise("output_tokens").cast(pl.Int32)
+            ),
+            "output_tokens",
+            "non_negative",
+        ),
+    ],
+)
 def test_each_bad_input_is_named(raw_copy, mutate, column, rule):
     path = first_file(raw_copy)
     rewrite(path, mutate)
@@ -75,17 +110,24 @@ def test_missing_success_marker_means_not_ready(raw_copy):
         wh.ready_files("requests", DAY)
 
 
-@pytest.mark.parametrize("table,column,value,rule", [
-    ("requests", "country", "de", "iso_alpha2_upper"),
-    ("requests", "country", "DEU", "iso_alpha2_upper"),
-    ("requests", "ip", "not-an-ip", "ip_text"),
-    ("accounts", "country", "fr", "iso_alpha2_upper"),
-])
+@pytest.mark.parametrize(
+    "table,column,value,rule",
+    [
+        ("requests", "country", "de", "iso_alpha2_upper"),
+        ("requests", "country", "DEU", "iso_alpha2_upper"),
+        ("requests", "ip", "not-an-ip", "ip_text"),
+        ("accounts", "country", "fr", "iso_alpha2_upper"),
+    ],
+)
 def test_format_rules_hold_on_every_row_not_a_sample(raw_copy, table, column, value, rule):
     files = sorted((raw_copy / table / f"date={DAY}").glob("*.parquet"))
     path = files[-1]
-    rewrite(path, lambda df: df.with_columns(pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(pl.lit(value))
-                                             .otherwise(pl.col(column)).alias(column)))
+    rewrite(
+        path,
+        lambda df: df.with_columns(
+            pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+        ),
+    )
     found = violations(raw_copy, table)
     assert [(v.column, v.rule, v.detail) for v in found] == [(column, rule, "1 row(s) break it")]
     assert found[0].file.endswith(path.name)

@@ -1,43 +1,77 @@
 """Coordination clusters: who gets linked, who does not, and ids that survive churn."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
 from features.coordination import coordinate
 
 DAY = date(2026, 2, 10)
-T = datetime(2026, 2, 1, 12, tzinfo=timezone.utc)
+T = datetime(2026, 2, 1, 12, tzinfo=UTC)
 
 
 def accounts(rows):
-    base = {"org_id": None, "created_at": T, "tier": "free", "email_domain": "gmail.com", "payment_fingerprint": None,
-            "signup_ip": None, "signup_asn": 7922, "country": "US", "verified": False}
+    base = {
+        "org_id": None,
+        "created_at": T,
+        "tier": "free",
+        "email_domain": "gmail.com",
+        "payment_fingerprint": None,
+        "signup_ip": None,
+        "signup_asn": 7922,
+        "country": "US",
+        "verified": False,
+    }
     out = []
     for i, r in enumerate(rows):
         row = {**base, "signup_ip": f"73.{i}.{i}.1", **r}
         row["org_id"] = row["org_id"] or f"org_{row['account_id']}"
         out.append(row)
-    return pl.DataFrame(out, schema_overrides={"created_at": pl.Datetime("us", "UTC"), "signup_asn": pl.Int32,
-                                               "payment_fingerprint": pl.String})
+    return pl.DataFrame(
+        out,
+        schema_overrides={
+            "created_at": pl.Datetime("us", "UTC"),
+            "signup_asn": pl.Int32,
+            "payment_fingerprint": pl.String,
+        },
+    )
 
 
 def features(ids, day=DAY, orgs=None):
-    return pl.DataFrame({
-        "date": [day] * len(ids), "account_id": ids, "org_id": orgs or [f"org_{a}" for a in ids],
-        "acct_req_count_1d": [100] * len(ids), "acct_cot_rate_1d": [0.5] * len(ids), "acct_thinking_share_1d": [0.9] * len(ids),
-        "acct_hosting_asn_share_1d": [0.0] * len(ids), "acct_near_max_share_1d": [0.2] * len(ids),
-        "acct_top_user_agent_1d": ["ua"] * len(ids),
-    })
+    return pl.DataFrame(
+        {
+            "date": [day] * len(ids),
+            "account_id": ids,
+            "org_id": orgs or [f"org_{a}" for a in ids],
+            "acct_req_count_1d": [100] * len(ids),
+            "acct_cot_rate_1d": [0.5] * len(ids),
+            "acct_thinking_share_1d": [0.9] * len(ids),
+            "acct_hosting_asn_share_1d": [0.0] * len(ids),
+            "acct_near_max_share_1d": [0.2] * len(ids),
+            "acct_top_user_agent_1d": ["ua"] * len(ids),
+        }
+    )
 
 
 def templates(rows, day=DAY):
-    return pl.DataFrame([{"date": day, "org_id": f"org_{a}", "any_cot": 0, "account_id": a, "template_id": t, "n_requests": n}
-                         for a, t, n in rows], schema_overrides={"template_id": pl.Int64, "n_requests": pl.Int64})
+    return pl.DataFrame(
+        [
+            {"date": day, "org_id": f"org_{a}", "any_cot": 0, "account_id": a, "template_id": t, "n_requests": n}
+            for a, t, n in rows
+        ],
+        schema_overrides={"template_id": pl.Int64, "n_requests": pl.Int64},
+    )
 
 
-EMPTY_SYNC = pl.DataFrame(schema={"date": pl.Date, "template_id": pl.Int64, "bucket": pl.Datetime("us", "UTC"),
-                                  "account_id": pl.String, "n_requests": pl.Int64})
+EMPTY_SYNC = pl.DataFrame(
+    schema={
+        "date": pl.Date,
+        "template_id": pl.Int64,
+        "bucket": pl.Datetime("us", "UTC"),
+        "account_id": pl.String,
+        "n_requests": pl.Int64,
+    }
+)
 
 
 def test_shared_payment_makes_a_cluster_and_singletons_stay_out():
@@ -49,14 +83,20 @@ def test_shared_payment_makes_a_cluster_and_singletons_stay_out():
     assert c["n_accounts"] == 3 and c["cluster_payment_max_shared"] == 3 and c["cluster_n_orgs"] == 3
     assert any("payment" in s for s in c["indicators"])
     ctx = {row["account_id"]: row for row in r.context.iter_rows(named=True)}
-    assert ctx["a1"]["cluster_n_accounts"] == 3 and ctx["b1"]["cluster_n_accounts"] == 0 and ctx["b1"]["cluster_id"] is None
+    assert (
+        ctx["a1"]["cluster_n_accounts"] == 3
+        and ctx["b1"]["cluster_n_accounts"] == 0
+        and ctx["b1"]["cluster_id"] is None
+    )
 
 
 def test_template_that_is_everyones_main_job_across_orgs_links_and_a_popular_side_template_does_not():
     farm = [f"f{i}" for i in range(4)]
     casual = [f"c{i}" for i in range(6)]
-    rows = [(a, 7, 50) for a in farm]                     # the farm's one template: all of their traffic
-    rows += [(a, 9, 1) for a in casual] + [(a, 1000 + i, 20) for i, a in enumerate(casual)]  # popular greeting, 5% of traffic
+    rows = [(a, 7, 50) for a in farm]  # the farm's one template: all of their traffic
+    rows += [(a, 9, 1) for a in casual] + [
+        (a, 1000 + i, 20) for i, a in enumerate(casual)
+    ]  # popular greeting, 5% of traffic
     acc = accounts([{"account_id": a} for a in farm + casual])
     r = coordinate(DAY, acc, features(farm + casual), templates(rows), EMPTY_SYNC)
     assert sorted(r.members["account_id"]) == farm
@@ -64,9 +104,11 @@ def test_template_that_is_everyones_main_job_across_orgs_links_and_a_popular_sid
 
 def test_lockstep_buckets_link_accounts_of_different_orgs():
     ids = ["x1", "x2", "x3"]
-    bucket = [datetime(2026, 2, 10, h, 0, tzinfo=timezone.utc) for h in (1, 2, 3)]
-    sync = pl.DataFrame([{"date": DAY, "template_id": 5, "bucket": b, "account_id": a, "n_requests": 4} for a in ids for b in bucket],
-                        schema_overrides={"bucket": pl.Datetime("us", "UTC"), "template_id": pl.Int64, "n_requests": pl.Int64})
+    bucket = [datetime(2026, 2, 10, h, 0, tzinfo=UTC) for h in (1, 2, 3)]
+    sync = pl.DataFrame(
+        [{"date": DAY, "template_id": 5, "bucket": b, "account_id": a, "n_requests": 4} for a in ids for b in bucket],
+        schema_overrides={"bucket": pl.Datetime("us", "UTC"), "template_id": pl.Int64, "n_requests": pl.Int64},
+    )
     # The template is a fifth of each account's traffic: too little for the template indicator, enough for lockstep.
     tpl = templates([(a, 5, 12) for a in ids] + [(a, 50 + i * 10 + k, 12) for i, a in enumerate(ids) for k in range(4)])
     r = coordinate(DAY, accounts([{"account_id": a} for a in ids]), features(ids), tpl, sync)
@@ -83,8 +125,15 @@ def test_cluster_id_survives_churn_and_replacements_inherit_enforcement():
     # Day 2: h1..h3 were suspended and went quiet; fresh h4, h5 appear on the same payment instrument.
     feats = pl.concat([features(old, day1), features(["h4", "h5"], day2)])
     tpl = pl.concat([templates([(a, 1, 5) for a in old], day1), templates([(a, 1, 5) for a in ["h4", "h5"]], day2)])
-    r2 = coordinate(day2, acc, feats, tpl, EMPTY_SYNC, previous_members=r1.members,
-                    enforced_accounts=pl.DataFrame({"account_id": old}))
+    r2 = coordinate(
+        day2,
+        acc,
+        feats,
+        tpl,
+        EMPTY_SYNC,
+        previous_members=r1.members,
+        enforced_accounts=pl.DataFrame({"account_id": old}),
+    )
     assert set(r2.members["cluster_id"]) == {cid}
     ctx = {row["account_id"]: row for row in r2.context.iter_rows(named=True)}
     assert ctx["h4"]["acct_enforced_link_count"] == 3 and ctx["h4"]["cluster_enforced_before"] == 1
@@ -102,8 +151,15 @@ def test_rows_after_the_day_are_ignored():
 def test_a_shared_university_domain_links_nobody():
     from features.coordination import static_indicators
 
-    acc = pl.DataFrame({"account_id": ["student", "pool"], "email_domain": ["state-tech.edu", "state-tech.edu"],
-                        "payment_fingerprint": [None, None], "signup_ip": ["10.0.0.1", "99.0.0.1"],
-                        "created_at": [T, T]}, schema_overrides={"payment_fingerprint": pl.String})
+    acc = pl.DataFrame(
+        {
+            "account_id": ["student", "pool"],
+            "email_domain": ["state-tech.edu", "state-tech.edu"],
+            "payment_fingerprint": [None, None],
+            "signup_ip": ["10.0.0.1", "99.0.0.1"],
+            "created_at": [T, T],
+        },
+        schema_overrides={"payment_fingerprint": pl.String},
+    )
     kinds = set(static_indicators(acc)["kind"])
     assert "email_domain" not in kinds, "a university's domain is public, like webmail"

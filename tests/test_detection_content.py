@@ -21,8 +21,9 @@ def _catalog_columns() -> set[str]:
 
 def test_every_rule_reads_only_catalog_features():
     catalog = _catalog_columns()
-    offenders = [f"{r.id}: {f}" for r in rules().rules for f in sorted(r.features | set(r.hit) | set(r.miss))
-                 if f not in catalog]
+    offenders = [
+        f"{r.id}: {f}" for r in rules().rules for f in sorted(r.features | set(r.hit) | set(r.miss)) if f not in catalog
+    ]
     assert not offenders, f"rule features missing from features/catalog.yaml: {offenders}"
 
 
@@ -84,8 +85,12 @@ def test_no_module_restates_the_ladder():
     # Allowed: features/contract.py states the data contract's values (it may not import models/), and
     # models/spec.py types an action (the loader that validates the file).
     pattern = ('"monitor", "rate_limit"', '"suspend", "degrade_reasoning"', '"critical", "high"')
-    offenders = [str(p.relative_to(REPO)) for room in ("pipelines", "models", "features") for p in
-                 (REPO / room).rglob("*.py") if p.name not in ("contract.py", "spec.py") and any(s in p.read_text() for s in pattern)]
+    offenders = [
+        str(p.relative_to(REPO))
+        for room in ("pipelines", "models", "features")
+        for p in (REPO / room).rglob("*.py")
+        if p.name not in ("contract.py", "spec.py") and any(s in p.read_text() for s in pattern)
+    ]
     assert not offenders, f"modules restating the action ladder or bands: {offenders}"
 
 
@@ -96,8 +101,16 @@ def test_every_asset_has_a_description_group_owner_and_kind():
     offenders = []
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        missing = [name for name, value in (("description", node.description), ("group", node.group_name),
-                                            ("owner", node.owners), ("kind", node.kinds)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("description", node.description),
+                ("group", node.group_name),
+                ("owner", node.owners),
+                ("kind", node.kinds),
+            )
+            if not value
+        ]
         if missing:
             offenders.append(f"{key.to_user_string()}: {', '.join(missing)}")
     assert not offenders, f"assets missing metadata: {offenders}"

@@ -8,9 +8,9 @@ import polars as pl
 
 from features.account_day import account_day, account_window, connect, derive_day
 from features.raw import RawWarehouse
+from pipelines.describe import open_warehouse
 from pipelines.resources import PUBLISHED_TABLES
 from pipelines.runner import Runner
-from pipelines.describe import open_warehouse
 
 D1 = date(2026, 3, 2)
 
@@ -18,8 +18,9 @@ D1 = date(2026, 3, 2)
 def digest(frame: pl.DataFrame) -> str:
     """Bits of every value (floats as their 64-bit patterns), independent of row order and memory layout."""
     frame = frame.drop([c for c in ("run_id",) if c in frame.columns])
-    bits = frame.with_columns(pl.col(c).cast(pl.Float64).reinterpret(signed=True)
-                              for c, t in frame.schema.items() if t.is_float())
+    bits = frame.with_columns(
+        pl.col(c).cast(pl.Float64).reinterpret(signed=True) for c, t in frame.schema.items() if t.is_float()
+    )
     rows = bits.hash_rows(seed=0).sort()
     return hashlib.sha256(rows.to_numpy().tobytes()).hexdigest() + f"-{frame.height}x{frame.width}"
 
@@ -34,8 +35,9 @@ def test_account_day_sql_gives_the_same_bits_for_any_row_order_and_thread_count(
         rows.sample(fraction=1.0, shuffle=True, seed=seed).write_parquet(path, row_group_size=500)
         con = connect(threads=threads)
         out = account_day(con, path, raw.files("accounts", D1), D1)
-        window = account_window(con, out["features_1d"].with_columns(date=pl.lit(D1)),
-                                out["templates"].with_columns(date=pl.lit(D1)), D1)
+        window = account_window(
+            con, out["features_1d"].with_columns(date=pl.lit(D1)), out["templates"].with_columns(date=pl.lit(D1)), D1
+        )
         con.close()
         seen.add((digest(out["features_1d"]), digest(window)))
     assert len(seen) == 1, f"{len(seen)} different results from one input"
@@ -46,8 +48,12 @@ def test_rerunning_a_day_publishes_the_same_bits(raw_copy, tmp_path):
     hashes = set()
     for _ in range(3):
         r.run_day(D1)
-        hashes.add(tuple(digest(pl.read_parquet(f)) for f in
-                         (r.warehouse.manifest()[t][D1.isoformat()] for t in PUBLISHED_TABLES)))
+        hashes.add(
+            tuple(
+                digest(pl.read_parquet(f))
+                for f in (r.warehouse.manifest()[t][D1.isoformat()] for t in PUBLISHED_TABLES)
+            )
+        )
     assert len(hashes) == 1
     con = open_warehouse(str(r.warehouse.db_path))
     assert con.execute("select count(*) from account_scores").fetchone()[0] > 0

@@ -52,6 +52,7 @@ def digest(frame: pl.DataFrame) -> str:
 
 def corpus_texts(corpora: Path) -> list[str]:
     """Every corpus prompt, plus pasted code and long documents wrapped as API prompts are."""
+
     def jsonl(name: str, field: str) -> list:
         path = corpora / name
         return [json.loads(line)[field] for line in path.open()] if path.exists() else []
@@ -59,14 +60,22 @@ def corpus_texts(corpora: Path) -> list[str]:
     texts = jsonl("arena_hard_v0_1.jsonl", "prompt") + jsonl("gsm8k_test.jsonl", "question")
     texts += jsonl("humaneval.jsonl", "prompt") + jsonl("self_instruct_seed_tasks.jsonl", "instruction")
     texts += [t for turns in jsonl("mt_bench.jsonl", "turns") for t in turns]
-    for name in ("marco_bench_mif_8lang.jsonl", "m_ifeval_es_fr_ja.jsonl", "korean_chatbot_data_ko.jsonl",
-                 "crosswoz_zh_user_requests.jsonl"):
+    for name in (
+        "marco_bench_mif_8lang.jsonl",
+        "m_ifeval_es_fr_ja.jsonl",
+        "korean_chatbot_data_ko.jsonl",
+        "crosswoz_zh_user_requests.jsonl",
+    ):
         texts += jsonl(name, "prompt")
     if (corpora / "banking77_test.csv").exists():
-        texts += [f"Label the intent. Output only the label.\nTicket: {t}"
-                  for t in pl.read_csv(corpora / "banking77_test.csv")["text"].to_list()]
+        texts += [
+            f"Label the intent. Output only the label.\nTicket: {t}"
+            for t in pl.read_csv(corpora / "banking77_test.csv")["text"].to_list()
+        ]
     texts += [f"Why does this fail?\n```\n{c}\n```\nThanks!" for c in jsonl("source_code_files.jsonl", "code")]
-    texts += [f"Summarize the document below in 5 bullet points.\n\n{d}" for d in jsonl("long_documents_en.jsonl", "text")]
+    texts += [
+        f"Summarize the document below in 5 bullet points.\n\n{d}" for d in jsonl("long_documents_en.jsonl", "text")
+    ]
     return texts
 
 
@@ -74,7 +83,9 @@ def corpus_frame(corpora: Path) -> pl.DataFrame:
     texts = corpus_texts(corpora)
     # Every fifth request carries a system prompt taken from the same text, so system templates are exercised.
     system = [texts[(i * 7) % len(texts)][:2000] if i % 5 == 0 else None for i in range(len(texts))]
-    return pl.DataFrame({"prompt": texts, "system_prompt": system}, schema={"prompt": pl.String, "system_prompt": pl.String})
+    return pl.DataFrame(
+        {"prompt": texts, "system_prompt": system}, schema={"prompt": pl.String, "system_prompt": pl.String}
+    )
 
 
 def both(requests: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

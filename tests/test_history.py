@@ -5,7 +5,7 @@ One copy of the session's replayed sample warehouse serves the module; the tests
 """
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -15,10 +15,10 @@ from polars.testing import assert_frame_equal
 
 from models.registry import Registry
 from pipelines import cli, definitions, model_registry
+from pipelines.describe import open_warehouse
 from pipelines.history import read_log
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.runner import DayFailed, Runner
-from pipelines.describe import open_warehouse
 
 LAST, BEFORE = date(2026, 3, 17), date(2026, 3, 16)
 NEXT = date(2026, 3, 18)
@@ -37,8 +37,7 @@ def hist(published_sample, sample_raw, tmp_path_factory):
     wh = tmp_path_factory.mktemp("history") / "wh"
     copy_warehouse(published_sample["runner"].warehouse.path, wh)
     runner = Runner(str(sample_raw), str(wh), instance=dg.DagsterInstance.ephemeral())
-    return {"runner": runner, "wh": wh, "raw": sample_raw,
-            "args": ["--raw", str(sample_raw), "--warehouse", str(wh)]}
+    return {"runner": runner, "wh": wh, "raw": sample_raw, "args": ["--raw", str(sample_raw), "--warehouse", str(wh)]}
 
 
 def sql(wh: Path, query: str, params=None) -> pl.DataFrame:
@@ -54,8 +53,10 @@ def published(runner: Runner, table: str, day: date) -> pl.DataFrame:
 
 
 def sensor(raw: Path, wh: Path, cursor: str | None = None):
-    with dg.build_sensor_context(cursor=cursor, resources={"raw": RawLogWarehouse(root=str(raw)),
-                                                           "warehouse": EnforcementWarehouse(folder=str(wh))}) as ctx:
+    with dg.build_sensor_context(
+        cursor=cursor,
+        resources={"raw": RawLogWarehouse(root=str(raw)), "warehouse": EnforcementWarehouse(folder=str(wh))},
+    ) as ctx:
         return definitions.new_labels_sensor(ctx), ctx
 
 
@@ -67,8 +68,11 @@ def test_labels_sensor_starts_from_what_the_last_training_saw(hist, tmp_path):
     # A label confirmed after the last training arrives: one run, and the cursor is a bounded high-water mark.
     raw = tmp_path / "raw"
     shutil.copytree(hist["raw"] / "labels", raw / "labels")
-    late = pl.read_parquet(raw / "labels" / "*.parquet").head(1).with_columns(
-        confirmed_at=pl.lit(datetime(2026, 3, 17, 9, tzinfo=timezone.utc)).cast(pl.Datetime("us", "UTC")))
+    late = (
+        pl.read_parquet(raw / "labels" / "*.parquet")
+        .head(1)
+        .with_columns(confirmed_at=pl.lit(datetime(2026, 3, 17, 9, tzinfo=UTC)).cast(pl.Datetime("us", "UTC")))
+    )
     late.write_parquet(raw / "labels" / "late.parquet")
     request, ctx = sensor(raw, hist["wh"])
     assert isinstance(request, dg.RunRequest)
@@ -116,8 +120,10 @@ def test_what_if_replay_leaves_published_tables_unchanged(hist):
     runner, wh = hist["runner"], hist["wh"]
     manifest = runner.warehouse.manifest()
     frames = {t: published(runner, t, LAST) for t in manifest}
-    assert cli.main(["replay", "--start", LAST.isoformat(), "--model", "current", "--scenario", "newer",
-                     *hist["args"]]) == 0
+    assert (
+        cli.main(["replay", "--start", LAST.isoformat(), "--model", "current", "--scenario", "newer", *hist["args"]])
+        == 0
+    )
     assert runner.warehouse.manifest() == manifest
     for table, frame in frames.items():
         assert_frame_equal(published(runner, table, LAST), frame)
@@ -129,8 +135,10 @@ def test_what_if_replay_leaves_published_tables_unchanged(hist):
     changes = sql(wh, "select * from v_scenario_action_changes where scenario = 'newer'")
     from models.gate import action_changes
 
-    expected = action_changes(frames["enforcement_actions"], sql(
-        wh, "select date, account_id, action from scenario_enforcement_actions where scenario = 'newer'"))
+    expected = action_changes(
+        frames["enforcement_actions"],
+        sql(wh, "select date, account_id, action from scenario_enforcement_actions where scenario = 'newer'"),
+    )
     assert changes.height == expected.height
     assert set(changes["change"]) <= {"gained", "lost", "changed"}
     assert not [e for e in read_log(runner.warehouse) if e["scenario"] == "newer" and e["trigger"] != "replay"]
@@ -142,8 +150,9 @@ def test_rerun_under_later_days_stops_or_cascades(hist, capsys):
     assert cli.main(["run", "--start", BEFORE.isoformat(), *hist["args"]]) == 1
     assert "2026-03-17" in capsys.readouterr().err
     assert cli.main(["run", "--start", BEFORE.isoformat(), "--cascade", "--reason", "fix", *hist["args"]]) == 0
-    log = sql(wh, "select day, trigger, reason from publication_log where scenario is null "
-                  "order by finished_at desc limit 2")
+    log = sql(
+        wh, "select day, trigger, reason from publication_log where scenario is null order by finished_at desc limit 2"
+    )
     assert log.rows() == [(LAST, "cascade", "fix"), (BEFORE, "manual", "fix")]
     assert_frame_equal(before.drop("run_id"), published(runner, "enforcement_actions", LAST).drop("run_id"))
 
@@ -156,8 +165,9 @@ def test_gate_rejects_too_many_action_changes_and_the_previous_model_keeps_scori
     reg = Registry(hist["wh"] / "models")
     current = reg.current()
     spec = load_spec()
-    strict = spec.model_copy(update={"promotion_gate": spec.promotion_gate.model_copy(
-        update={"max_action_change_share": 0.0})})
+    strict = spec.model_copy(
+        update={"promotion_gate": spec.promotion_gate.model_copy(update={"max_action_change_share": 0.0})}
+    )
     monkeypatch.setattr(scoring, "load_spec", lambda: strict)
     meta = runner.train(date(2026, 3, 17))
     assert not meta["promoted"] and "would change action" in meta["gate"]

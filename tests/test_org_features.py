@@ -1,6 +1,6 @@
 """Organisation and release-calendar features on hand-built snapshots: given these accounts, expect these numbers."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -11,8 +11,8 @@ from simulator.generate import ACCOUNT_SCHEMA, REQUEST_SCHEMA, _write
 from tests.test_account_features import requests_frame
 
 DAY = date(2026, 1, 5)
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
-OLD = datetime(2025, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+OLD = datetime(2025, 1, 5, tzinfo=UTC)
 
 # One enterprise rolling out SSO accounts on one corporate card; a farm of three one-account orgs on one card
 # and a throwaway domain; a webmail user on its own card.

@@ -1,6 +1,6 @@
 """The product end to end through the Dagster assets: publication, idempotence, backfills, bad input, analysts."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
@@ -15,10 +15,31 @@ from pipelines.runner import DayFailed, Runner
 D1, D2, D3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
 CONTRACT_COLUMNS = {
     "account_features": {"date", "account_id", "org_id"},
-    "account_scores": {"date", "account_id", "org_id", "score", "risk_band", "cluster_id", "reasons", "model_version", "run_id"},
+    "account_scores": {
+        "date",
+        "account_id",
+        "org_id",
+        "score",
+        "risk_band",
+        "cluster_id",
+        "reasons",
+        "model_version",
+        "run_id",
+    },
     "clusters": {"date", "cluster_id", "n_accounts", "score", "indicators"},
-    "enforcement_actions": {"date", "account_id", "org_id", "action", "score", "cluster_id", "reasons", "effective_from",
-                            "expires_at", "model_version", "run_id"},
+    "enforcement_actions": {
+        "date",
+        "account_id",
+        "org_id",
+        "action",
+        "score",
+        "cluster_id",
+        "reasons",
+        "effective_from",
+        "expires_at",
+        "model_version",
+        "run_id",
+    },
 }
 
 
@@ -38,8 +59,13 @@ def test_a_day_runs_end_to_end_into_the_warehouse(raw_copy, tmp_path):
     r = runner(raw_copy, tmp_path)
     result = r.run_day(D1)
     checks = {ev.check_name: ev.passed for ev in result.get_asset_check_evaluations()}
-    assert checks == {"requests_contract": True, "accounts_contract": True, "requests_gx_suite": True,
-                      "published_tables_valid": True, "day_dependencies": True}
+    assert checks == {
+        "requests_contract": True,
+        "accounts_contract": True,
+        "requests_gx_suite": True,
+        "published_tables_valid": True,
+        "day_dependencies": True,
+    }
     con = open_warehouse(r.warehouse.db_path)
     for name, cols in CONTRACT_COLUMNS.items():
         types = {row[0]: row[1] for row in con.execute(f"describe {name}").fetchall()}
@@ -72,7 +98,12 @@ def test_backfill_over_a_range_matches_day_by_day(raw_copy, tmp_path, monkeypatc
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DISTILL_GUARD_WAREHOUSE_KEY", "one key for both warehouses")  # same fingerprints
-    assert cli.main(["run", "--start", str(D1), "--end", str(D3), "--raw", str(raw_copy), "--warehouse", str(tmp_path / "a")]) == 0
+    assert (
+        cli.main(
+            ["run", "--start", str(D1), "--end", str(D3), "--raw", str(raw_copy), "--warehouse", str(tmp_path / "a")]
+        )
+        == 0
+    )
     day_by_day = runner(raw_copy, tmp_path, "b")
     for d in (D1, D2, D3):
         day_by_day.run_day(d)
@@ -89,9 +120,17 @@ def _first_requests_file(raw, day):
 BAD_INPUTS = {
     "missing column": (lambda df: df.drop("model"), "model", "column_present"),
     "wrong type": (lambda df: df.with_columns(pl.col("status").cast(pl.Int64)), "status", "column_type"),
-    "null key": (lambda df: df.with_columns(account_id=pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise("account_id")), "account_id", "not_null"),
+    "null key": (
+        lambda df: df.with_columns(account_id=pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise("account_id")),
+        "account_id",
+        "not_null",
+    ),
     "duplicate ids": (lambda df: pl.concat([df, df.head(2)]), "request_id", "unique"),
-    "day out of range": (lambda df: df.with_columns(ts=pl.col("ts") - timedelta(days=1)), "ts", "ts_inside_partition_day"),
+    "day out of range": (
+        lambda df: df.with_columns(ts=pl.col("ts") - timedelta(days=1)),
+        "ts",
+        "ts_inside_partition_day",
+    ),
 }
 
 
@@ -118,7 +157,9 @@ def test_request_ids_reused_from_an_earlier_day_stop_the_day(raw_copy, tmp_path)
     reused = pl.read_parquet(_first_requests_file(raw_copy, D1))["request_id"][0]
     path = _first_requests_file(raw_copy, D2)
     df = pl.read_parquet(path)
-    df.with_columns(request_id=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(reused)).otherwise("request_id")).write_parquet(path)
+    df.with_columns(
+        request_id=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(reused)).otherwise("request_id")
+    ).write_parquet(path)
     with pytest.raises(DayFailed, match="unique_across_days"):
         r.run_day(D2)
 
@@ -165,9 +206,11 @@ def test_whole_sample_allowlisted_orgs_never_suspended_and_campaigns_acted_on(pu
 
 
 def test_schedule_targets_the_previous_day_and_waits_for_success(raw_copy, tmp_path):
-    raw = {"raw": definitions.RawLogWarehouse(root=str(raw_copy)),
-           "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path))}
-    when = datetime(2026, 3, 4, 1, 15, tzinfo=timezone.utc)
+    raw = {
+        "raw": definitions.RawLogWarehouse(root=str(raw_copy)),
+        "warehouse": definitions.EnforcementWarehouse(folder=str(tmp_path)),
+    }
+    when = datetime(2026, 3, 4, 1, 15, tzinfo=UTC)
     with dg.build_schedule_context(scheduled_execution_time=when, resources=raw) as ctx:
         request = definitions.nightly_schedule(ctx)
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-03-03"

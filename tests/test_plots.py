@@ -47,11 +47,13 @@ def test_curves_print_auc_ap_and_the_prevalence_line(plt):
 
 
 def test_scores_by_population_coloured_by_class_with_n(plt):
-    frame = pl.DataFrame({
-        "population": ["hydra"] * 30 + ["eval_harness"] * 12 + ["hobbyist"] * 50,
-        "score": [0.9] * 30 + [0.4] * 12 + [0.05] * 50,
-        "is_attack": [True] * 30 + [False] * 62,
-    })
+    frame = pl.DataFrame(
+        {
+            "population": ["hydra"] * 30 + ["eval_harness"] * 12 + ["hobbyist"] * 50,
+            "score": [0.9] * 30 + [0.4] * 12 + [0.05] * 50,
+            "is_attack": [True] * 30 + [False] * 62,
+        }
+    )
     fig = evaluation._by_population(plt, frame)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -63,8 +65,9 @@ def test_scores_by_population_coloured_by_class_with_n(plt):
 def test_daily_charts_are_keyed_by_partition(tmp_path):
     day = date(2026, 3, 17)
     scores = pl.DataFrame({"score": [0.1, 0.5, 0.95]})
-    actions = pl.DataFrame({"date": [day - timedelta(days=i) for i in (0, 3, 40)],
-                            "action": ["suspend", "monitor", "suspend"]})
+    actions = pl.DataFrame(
+        {"date": [day - timedelta(days=i) for i in (0, 3, 40)], "action": ["suspend", "monitor", "suspend"]}
+    )
     files = daily_charts(tmp_path, day, scores, actions)
     assert [f.name for f in files] == ["2026-03-17-scores.png", "2026-03-17-actions-30d.png"]
     assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)

@@ -171,8 +171,14 @@ def test_established_org_at_volume_needs_model_or_coordination():
 
 def test_established_org_is_never_past_verification_automatically():
     # A judge pipeline the model scores 1.0 on rubric grading, with rules, content and a second day: human review.
-    judge = {"account_id": "j", "org_id": "evals", "score": 1.0, "rules_score": 0.9, "acct_rubric_rate_1d": 1.0,
-             **ESTABLISHED}
+    judge = {
+        "account_id": "j",
+        "org_id": "evals",
+        "score": 1.0,
+        "rules_score": 0.9,
+        "acct_rubric_rate_1d": 1.0,
+        **ESTABLISHED,
+    }
     a = act([judge], prior=prior("j", score=1.0))[1]["j"]
     assert a["action"] == "human_review" and a["protection"] == "established_org" and a["trigger"] == "protection"
     assert a["reasons"][0].startswith("established verified organisation")

@@ -34,8 +34,10 @@ def escapes(warehouse, sample_raw, tmp_path):
     return {
         "read a host file": ("select * from read_text('/etc/passwd')", "Permission"),
         "read the raw root": (f"select count(*) from read_parquet('{sample_raw}/requests/*/*.parquet')", "Permission"),
-        "read the working store": (f"select count(*) from read_parquet('{published}/../store/derived/*/*.parquet')",
-                                   "Permission"),
+        "read the working store": (
+            f"select count(*) from read_parquet('{published}/../store/derived/*/*.parquet')",
+            "Permission",
+        ),
         "glob the host": ("select * from glob('/etc/*')", "Permission"),
         "copy to a file": (f"copy (select 1) to '{tmp_path}/x.csv'", "COPY statements are not allowed"),
         "copy over a published file": (f"copy (select * from account_scores limit 1) to '{scores}'", "COPY"),
@@ -63,8 +65,11 @@ def test_every_escape_is_refused_with_one_clear_line(warehouse, sample_raw, tmp_
 
 def test_the_confinement_itself_refuses_file_access_even_without_the_statement_filter(warehouse, tmp_path):
     con = open_confined(warehouse / "distill_guard.duckdb")
-    for sql in ("select * from read_text('/etc/passwd')", f"copy (select 1) to '{tmp_path}/x.csv'",
-                f"attach '{tmp_path}/n.duckdb' as n (read_only false)"):
+    for sql in (
+        "select * from read_text('/etc/passwd')",
+        f"copy (select 1) to '{tmp_path}/x.csv'",
+        f"attach '{tmp_path}/n.duckdb' as n (read_only false)",
+    ):
         with pytest.raises(duckdb.PermissionException):
             con.execute(sql)
     for sql in ("set enable_external_access = true", "set allowed_directories = ['/']", "reset lock_configuration"):
@@ -91,8 +96,13 @@ def test_formats_outputs_and_no_silent_truncation(warehouse, tmp_path, capsys):
     long_reason = max((r for rs in full["reasons"].to_list() for r in rs), key=len)
     code, out, _ = query(warehouse, capsys, sql, "--limit", "3")
     assert code == 0 and f"(3 of {full.height} rows shown" in out
-    code, out, _ = query(warehouse, capsys, "select reasons from account_scores where list_contains(reasons, ?)"
-                         .replace("?", "'" + long_reason.replace("'", "''") + "'"))
+    code, out, _ = query(
+        warehouse,
+        capsys,
+        "select reasons from account_scores where list_contains(reasons, ?)".replace(
+            "?", "'" + long_reason.replace("'", "''") + "'"
+        ),
+    )
     assert code == 0 and long_reason in out, "table cells are never cut"
     assert query(warehouse, capsys, sql, "--format", "csv", "--output", str(tmp_path / "a.csv"))[0] == 0
     csv = pl.read_csv(tmp_path / "a.csv")

@@ -2,7 +2,7 @@
 validation rule, and day dependencies: plain functions on tiny inputs."""
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -12,7 +12,7 @@ from models.registry import Registry, RegistryError
 from models.spec import load_spec
 from pipelines.history import ReplaySettings, dependency_problems, missing_days
 
-UTC = timezone.utc
+UTC = UTC
 AS_OF = date(2026, 3, 10)
 
 
@@ -41,7 +41,10 @@ def test_promotion_log_rollback_and_point_in_time_choice(tmp_path):
     assert reg.current() == "m-0305" and reg.in_effect(date(2026, 3, 20)) == "m-0305", "a rollback is honoured"
     log = reg.promotions()
     assert [(e["action"], e["version"], e["previous"]) for e in log] == [
-        ("promote", "m-0305", None), ("promote", "m-0315", "m-0305"), ("rollback", "m-0305", "m-0315")]
+        ("promote", "m-0305", None),
+        ("promote", "m-0315", "m-0305"),
+        ("rollback", "m-0305", "m-0315"),
+    ]
     assert all(e["promoted_at"] and e["by"] == "test" for e in log)
     with pytest.raises(RegistryError, match="unknown model version"):
         reg.promote("nope", by="test", reason="")
@@ -68,10 +71,16 @@ def attack_rows(n_days=8, attackers_until=8):
 
 
 def labels_for(accounts, label=1):
-    return pl.DataFrame({"account_id": accounts, "label": [label] * len(accounts),
-                         "campaign_id": ["c1", "c2"] * (len(accounts) // 2), "source": ["r"] * len(accounts),
-                         "confirmed_at": [datetime(2026, 3, 2, tzinfo=UTC)] * len(accounts)},
-                        schema_overrides={"label": pl.Int8})
+    return pl.DataFrame(
+        {
+            "account_id": accounts,
+            "label": [label] * len(accounts),
+            "campaign_id": ["c1", "c2"] * (len(accounts) // 2),
+            "source": ["r"] * len(accounts),
+            "confirmed_at": [datetime(2026, 3, 2, tzinfo=UTC)] * len(accounts),
+        },
+        schema_overrides={"label": pl.Int8},
+    )
 
 
 def test_one_class_validation_is_unmeasured_and_blocks_promotion(tmp_path):

@@ -11,10 +11,10 @@ import pytest
 
 from features.raw import LayoutError, RawWarehouse
 from pipelines import cli, lock
-from pipelines.resources import PUBLISHED_TABLES, EnforcementWarehouse
-from pipelines.history import ReplaySettings
-from pipelines.runner import DayFailed, Runner, run_days
 from pipelines.describe import open_warehouse
+from pipelines.history import ReplaySettings
+from pipelines.resources import PUBLISHED_TABLES, EnforcementWarehouse
+from pipelines.runner import DayFailed, Runner, run_days
 
 D1, D2 = date(2026, 3, 2), date(2026, 3, 3)
 ROUNDS = 20
@@ -61,18 +61,22 @@ def test_two_writers_at_once_always_leave_a_complete_consistent_database(day_tab
     con = open_warehouse(str(wh.db_path))
     for t in PUBLISHED_TABLES:
         assert {date.fromisoformat(d) for d in manifest[t]} == expected, t
-        assert all((folder / "published").joinpath(*f.split("/published/")[1].split("/")).exists()
-                   for f in manifest[t].values())
+        assert all(
+            (folder / "published").joinpath(*f.split("/published/")[1].split("/")).exists()
+            for f in manifest[t].values()
+        )
         counts = dict(con.execute(f"select date, count(*) from {t} group by date").fetchall())
         assert set(counts) == expected and set(counts.values()) == {day_tables[t].height}, t
     assert not [p for p in folder.rglob("*") if p.name.endswith((".tmp", ".building"))]
 
 
 def _hold(folder: str) -> subprocess.Popen:
-    code = ("import sys; from pipelines import lock; lock.acquire(sys.argv[1]); print('held', flush=True); "
-            "sys.stdin.read()")
-    child = subprocess.Popen([sys.executable, "-c", code, folder], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+    code = (
+        "import sys; from pipelines import lock; lock.acquire(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, folder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout.readline().strip() == "held"
     return child
 
@@ -101,11 +105,16 @@ def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(raw_copy, tmp
     r.run_day(D1)
     wh = r.warehouse.path
     day_dir = wh / "published" / "account_scores" / f"date={D1}"
-    leftovers = [day_dir / ".run=dead.parquet.tmp", day_dir / ".run=dead.0a1b.parquet.tmp",
-                 wh / "published" / "manifest.json.tmp", wh / "published" / ".manifest.0a1b.json.tmp",
-                 wh / ".distill_guard.duckdb.building", wh / ".distill_guard.duckdb.0a1b.building",
-                 wh / "store" / "derived" / f"date={D1}" / "part.parquet.tmp",
-                 wh / "store" / "derived" / f"date={D1}" / ".part-0a1b.parquet.tmp"]
+    leftovers = [
+        day_dir / ".run=dead.parquet.tmp",
+        day_dir / ".run=dead.0a1b.parquet.tmp",
+        wh / "published" / "manifest.json.tmp",
+        wh / "published" / ".manifest.0a1b.json.tmp",
+        wh / ".distill_guard.duckdb.building",
+        wh / ".distill_guard.duckdb.0a1b.building",
+        wh / "store" / "derived" / f"date={D1}" / "part.parquet.tmp",
+        wh / "store" / "derived" / f"date={D1}" / ".part-0a1b.parquet.tmp",
+    ]
     for p in leftovers:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"half written")
@@ -261,7 +270,7 @@ def _zero_rows(raw):
 def _corrupt_page(raw):
     f = sorted((raw / "requests" / f"date={D2}").glob("*.parquet"))[0]
     data = bytearray(f.read_bytes())
-    data[len(data) // 3:len(data) // 3 + 200] = bytes(200)  # the footer stays readable, a data page does not
+    data[len(data) // 3 : len(data) // 3 + 200] = bytes(200)  # the footer stays readable, a data page does not
     f.write_bytes(bytes(data))
 
 

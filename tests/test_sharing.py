@@ -1,7 +1,7 @@
 """STIX 2.1 export and import: valid bundles, no raw identifiers, round trip, partner indicators in coordination."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -22,8 +22,19 @@ def exported(published_sample, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     days, runner = published_sample["days"], published_sample["runner"]
     out = tmp_path / "bundle.json"
-    args = ["export-stix", "--start", str(days[0]), "--end", str(days[-1]), "--out", str(out),
-            "--raw", runner.raw_root, "--warehouse", runner.warehouse_folder]
+    args = [
+        "export-stix",
+        "--start",
+        str(days[0]),
+        "--end",
+        str(days[-1]),
+        "--out",
+        str(out),
+        "--raw",
+        runner.raw_root,
+        "--warehouse",
+        runner.warehouse_folder,
+    ]
     assert cli.main(args) == 0
     return out, runner, days
 
@@ -57,8 +68,12 @@ def test_no_raw_identifier_or_prompt_leaves(exported, sample_raw):
     leaked = sorted(v for v in raw_values if v in text)
     assert not leaked, f"raw identifiers in the bundle: {leaked[:5]}"
     members = runner.warehouse.read_published("cluster_members", days[0], days[-1])["account_id"].unique()
-    prompts = (pl.scan_parquet(sample_raw / "requests" / f"date={days[5]}" / "*.parquet")
-               .filter(pl.col("account_id").is_in(members.implode())).select("prompt").collect()["prompt"])
+    prompts = (
+        pl.scan_parquet(sample_raw / "requests" / f"date={days[5]}" / "*.parquet")
+        .filter(pl.col("account_id").is_in(members.implode()))
+        .select("prompt")
+        .collect()["prompt"]
+    )
     assert prompts.len() > 0 and not [p for p in prompts.unique().to_list() if p[:60] in text]
 
 
@@ -66,7 +81,7 @@ def test_export_then_import_round_trips_the_indicators(exported, tmp_path):
     out, runner, days = exported
     expected = sharing.cluster_indicators(evidence(runner.raw, runner.warehouse, days[0], days[-1]), KEY.encode())
     partner_wh = EnforcementWarehouse(folder=str(tmp_path / "partner"))
-    rows = import_stix(partner_wh, out, now=datetime(2026, 3, 20, tzinfo=timezone.utc))
+    rows = import_stix(partner_wh, out, now=datetime(2026, 3, 20, tzinfo=UTC))
     got = rows.select("kind", "value", "confidence", pl.col("valid_from").dt.date().alias("first_seen"))
     want = expected.select("kind", "value", "confidence", "first_seen")
     assert got.sort(got.columns).equals(want.sort(want.columns))
@@ -80,8 +95,21 @@ def test_export_without_a_sharing_key_says_so(published_sample, tmp_path, monkey
     monkeypatch.delenv(sharing.SHARING_KEY_ENV, raising=False)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     runner, days = published_sample["runner"], published_sample["days"]
-    code = cli.main(["export-stix", "--start", str(days[0]), "--end", str(days[-1]), "--out", str(tmp_path / "b.json"),
-                     "--raw", runner.raw_root, "--warehouse", runner.warehouse_folder])
+    code = cli.main(
+        [
+            "export-stix",
+            "--start",
+            str(days[0]),
+            "--end",
+            str(days[-1]),
+            "--out",
+            str(tmp_path / "b.json"),
+            "--raw",
+            runner.raw_root,
+            "--warehouse",
+            runner.warehouse_folder,
+        ]
+    )
     assert code == 1 and f"set {sharing.SHARING_KEY_ENV}" in capsys.readouterr().err
     assert not (tmp_path / "b.json").exists()
 
@@ -96,10 +124,15 @@ def test_a_partner_template_indicator_joins_our_accounts_into_a_cluster(publishe
     free = templates.filter((pl.col("date") == day) & ~pl.col("account_id").is_in(clustered.implode()))
     template = free.group_by("template_id").agg(n=pl.col("account_id").n_unique()).filter(pl.col("n") >= 3)
     template_id = str(template.sort("n", "template_id")["template_id"][0])
-    bundle = stix2.Bundle(stix2.Indicator(
-        pattern=sharing.PATTERNS["template"].format(v=template_id), pattern_type="stix",
-        valid_from=datetime(2026, 3, 1, tzinfo=timezone.utc), confidence=70))
-    partner = sharing.parse_indicators(bundle.serialize(), datetime(2026, 3, 1, tzinfo=timezone.utc))
+    bundle = stix2.Bundle(
+        stix2.Indicator(
+            pattern=sharing.PATTERNS["template"].format(v=template_id),
+            pattern_type="stix",
+            valid_from=datetime(2026, 3, 1, tzinfo=UTC),
+            confidence=70,
+        )
+    )
+    partner = sharing.parse_indicators(bundle.serialize(), datetime(2026, 3, 1, tzinfo=UTC))
     user_agents = feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent")).drop_nulls()
     edges = sharing.partner_edges(partner, accounts, templates, user_agents, KEY.encode())
     yesterday = day - timedelta(days=1)

@@ -35,7 +35,9 @@ def test_generated_data_meets_the_contract(small_world):
             previous = ids
         assert contract.check_labels(con, wh.files("labels")) == []
         assert contract.check_allowlist(con, wh.files("allowlist")) == []
-    all_ids = pl.read_parquet(wh.files("requests", None) or [f for d in days for f in wh.files("requests", d)])["request_id"]
+    all_ids = pl.read_parquet(wh.files("requests", None) or [f for d in days for f in wh.files("requests", d)])[
+        "request_id"
+    ]
     assert all_ids.n_unique() == len(all_ids), "request ids unique across days"
 
 
@@ -68,11 +70,15 @@ def world_requests(small_world):
 
 def _by_pop(req: pl.DataFrame) -> dict:
     stats = req.group_by("population").agg(
-        requests=pl.len(), accounts=pl.col("account_id").n_unique(),
+        requests=pl.len(),
+        accounts=pl.col("account_id").n_unique(),
         thinking=pl.col("thinking_budget").is_not_null().mean(),
-        out_mean=pl.col("output_tokens").mean(), max_tok=pl.col("max_tokens").mean(),
-        batch=(pl.col("endpoint") == "batch").mean(), err4xx=(pl.col("status") == 400).mean(),
-        distinct_sys=pl.col("system_prompt").n_unique(), asns=pl.col("asn").n_unique(),
+        out_mean=pl.col("output_tokens").mean(),
+        max_tok=pl.col("max_tokens").mean(),
+        batch=(pl.col("endpoint") == "batch").mean(),
+        err4xx=(pl.col("status") == 400).mean(),
+        distinct_sys=pl.col("system_prompt").n_unique(),
+        asns=pl.col("asn").n_unique(),
     )
     return {r["population"]: r for r in stats.iter_rows(named=True)}
 
@@ -80,7 +86,10 @@ def _by_pop(req: pl.DataFrame) -> dict:
 def test_population_signatures_are_present(world_requests, small_world):
     s = _by_pop(world_requests)
     # Labeling pipelines: one template, huge volume per account, tiny outputs, batch.
-    assert s["labeling_pipeline"]["requests"] / s["labeling_pipeline"]["accounts"] > 5 * s["developer"]["requests"] / s["developer"]["accounts"]
+    assert (
+        s["labeling_pipeline"]["requests"] / s["labeling_pipeline"]["accounts"]
+        > 5 * s["developer"]["requests"] / s["developer"]["accounts"]
+    )
     assert s["labeling_pipeline"]["out_mean"] < 20 and s["labeling_pipeline"]["batch"] > 0.5
     # Evaluation harnesses and CoT reconstruction: reasoning on, big budgets.
     assert s["eval_harness"]["thinking"] > 0.8 and s["cot_reconstruction"]["thinking"] > 0.5
@@ -88,8 +97,12 @@ def test_population_signatures_are_present(world_requests, small_world):
     # Persona farms: thousands of system-prompt variants.
     assert s["persona_farm"]["distinct_sys"] > 0.5 * s["persona_farm"]["requests"]
     # Technique probers: many invalid requests while probing, then the winner scales up.
-    prober = world_requests.filter(pl.col("population") == "technique_prober").group_by(pl.col("ts").dt.date().alias("day")).agg(
-        n=pl.len(), err=(pl.col("status") == 400).mean()).sort("day")
+    prober = (
+        world_requests.filter(pl.col("population") == "technique_prober")
+        .group_by(pl.col("ts").dt.date().alias("day"))
+        .agg(n=pl.len(), err=(pl.col("status") == 400).mean())
+        .sort("day")
+    )
     assert prober["err"][0] > 0.3 and prober["err"][-1] < 0.15
     # Hydra pools rotate through residential and hosting proxies.
     assert s["hydra"]["asns"] >= 10
@@ -99,7 +112,11 @@ def test_population_signatures_are_present(world_requests, small_world):
     hydra = acc.filter(pl.col("population") == "hydra")
     shared = hydra.group_by("payment_fingerprint").len().filter(pl.col("payment_fingerprint").is_not_null())
     assert shared["len"].max() >= 3, "hydra accounts share payment instruments in small groups"
-    first_active = pl.read_parquet(small_world / "_truth" / "account_days" / "**" / "*.parquet").group_by("account_id").agg(pl.col("date").min())
+    first_active = (
+        pl.read_parquet(small_world / "_truth" / "account_days" / "**" / "*.parquet")
+        .group_by("account_id")
+        .agg(pl.col("date").min())
+    )
     hydra_starts = first_active.join(hydra, on="account_id")["date"].n_unique()
     assert hydra_starts >= 3, "replacement accounts keep appearing as others stop"
     cls = acc.filter(pl.col("population") == "class_hackathon")
@@ -110,9 +127,16 @@ def test_population_signatures_are_present(world_requests, small_world):
 def test_release_chaser_moves_half_its_traffic_within_a_day(world_requests, small_world):
     camp = pl.read_parquet(small_world / "_truth" / "campaigns.parquet")
     chaser = world_requests.filter(pl.col("population") == "release_chaser")
-    new_share = chaser.group_by(pl.col("ts").dt.date().alias("day")).agg((pl.col("model") == "atlas-4").mean().alias("s")).sort("day")
-    legit = world_requests.filter(pl.col("population") == "developer").group_by(pl.col("ts").dt.date().alias("day")).agg(
-        (pl.col("model") == "atlas-4").mean().alias("s"))
+    new_share = (
+        chaser.group_by(pl.col("ts").dt.date().alias("day"))
+        .agg((pl.col("model") == "atlas-4").mean().alias("s"))
+        .sort("day")
+    )
+    legit = (
+        world_requests.filter(pl.col("population") == "developer")
+        .group_by(pl.col("ts").dt.date().alias("day"))
+        .agg((pl.col("model") == "atlas-4").mean().alias("s"))
+    )
     first_new = new_share.filter(pl.col("s") > 0)
     if first_new.is_empty():
         pytest.skip("release chaser campaign ran before the release in this seed")
@@ -124,8 +148,14 @@ def test_release_chaser_moves_half_its_traffic_within_a_day(world_requests, smal
 
 def test_hard_negatives_look_suspicious_on_naive_signals(world_requests):
     per_acct = world_requests.group_by("account_id", "population", pl.col("ts").dt.date().alias("day")).agg(
-        n=pl.len(), thinking=pl.col("thinking_budget").is_not_null().mean())
-    med = {r["population"]: r for r in per_acct.group_by("population").agg(pl.col("n").median(), pl.col("thinking").median()).iter_rows(named=True)}
+        n=pl.len(), thinking=pl.col("thinking_budget").is_not_null().mean()
+    )
+    med = {
+        r["population"]: r
+        for r in per_acct.group_by("population")
+        .agg(pl.col("n").median(), pl.col("thinking").median())
+        .iter_rows(named=True)
+    }
     # Labeling pipelines out-volume hydra accounts; eval harnesses use reasoning as much as attackers.
     assert med["labeling_pipeline"]["n"] > med["hydra"]["n"]
     assert med["eval_harness"]["thinking"] >= med["hydra"]["thinking"] - 0.1
