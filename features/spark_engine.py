@@ -9,6 +9,7 @@ Regexes run with ``(?U)``: Java's ``\\w``, ``\\d``, ``\\s`` and ``\\b`` are ASCI
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 import polars as pl
@@ -32,6 +33,7 @@ from features.spark_sql import spark_sql
 from features.store import Store
 
 RETENTION_DAYS = 3
+SCRATCH_ENV = "DISTILL_GUARD_SPARK_SCRATCH"
 SPARK_TYPES = {pa.string(): "string", contract.TS: "timestamp", pa.int32(): "int", pa.int16(): "smallint",
                pa.int8(): "tinyint", pa.bool_(): "boolean"}
 
@@ -159,6 +161,11 @@ class SparkEngine:
         return spark
 
     def derived_path(self, store: Store, day: date) -> str:
+        """Where the day's derived rows go: executors must reach it, so on a cluster $DISTILL_GUARD_SPARK_SCRATCH
+        (e.g. s3a://bucket/scratch; expire it with a bucket lifecycle rule), else the Store's folder (local mode)."""
+        scratch = os.environ.get(SCRATCH_ENV, "").rstrip("/")
+        if scratch:
+            return f"{spark_uri(scratch)}/{DERIVED_KIND}/date={day.isoformat()}"
         return str(store.path(DERIVED_KIND, day).parent)
 
     def derive(self, raw: RawWarehouse, store: Store, day: date) -> dict:
