@@ -180,8 +180,11 @@ class SparkEngine:
 
     def account_features_1d(self, con, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
         out = self.account_day(raw, store, day)
+        # the embedded engine's time zone name (DuckDB's, e.g. Etc/UTC): days of both engines concatenate
+        zone = con.sql("select current_setting('TimeZone')").fetchone()[0]
         for kind in ("features_1d", "templates", "sync"):
-            store.write(kind, day, out[kind])
+            frame = out[kind].with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone(zone))
+            store.write(kind, day, frame)
         return out["features_1d"]
 
     def account_day(self, raw: RawWarehouse, store: Store, day: date) -> dict[str, pl.DataFrame]:

@@ -7,7 +7,6 @@ feed: the partition of requests into templates, shares, distinct counts and cros
 
 import shutil
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -86,7 +85,7 @@ def test_account_day_features_agree(both):
 
 def test_template_history_and_lockstep_cells_agree(both):
     stores = {n: both[n]["store"] for n in both}
-    shapes = {}
+    shapes, schemas = {}, {}
     for name, store in stores.items():
         t = store.read("templates", DAYS[0], DAYS[1])
         per_account = t.group_by("date", "account_id").agg(
@@ -95,13 +94,16 @@ def test_template_history_and_lockstep_cells_agree(both):
         # cross-account matches: accounts sharing a template with another account
         shared = (t.group_by("date", "template_id").agg(pl.col("account_id").sort())
                   .filter(pl.col("account_id").list.len() > 1))
-        sync = store.read("sync", DAYS[0], DAYS[1]).with_columns(pl.col("bucket").dt.epoch("us"))  # tz names differ
+        sync = store.read("sync", DAYS[0], DAYS[1])
+        schemas[name] = sync.schema  # one dtype, time zone name included: days of both engines concatenate
+        sync = sync.with_columns(pl.col("bucket").dt.epoch("us"))
         cells = sync.group_by("date", "template_id", "bucket").agg(pl.col("account_id").sort().str.join(","),
                                                                   pl.col("n_requests").sum())
         shapes[name] = (per_account, sorted(map(tuple, shared["account_id"].to_list())),
                         cells.drop("template_id").sort(pl.all()), sync.height)
     e, s = shapes["embedded"], shapes["spark"]
     assert e[0].equals(s[0]) and e[1] == s[1] and e[2].equals(s[2]) and e[3] == s[3] > 0
+    assert schemas["embedded"] == schemas["spark"]
 
 
 def test_spark_run_publishes_the_same_enforcement_actions(spark, sample_raw, tmp_path):
