@@ -181,7 +181,7 @@ class SparkEngine:
     def account_features_1d(self, con, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
         out = self.account_day(raw, store, day)
         # the embedded engine's time zone name (DuckDB's, e.g. Etc/UTC): days of both engines concatenate
-        zone = con.sql("select current_setting('TimeZone')").fetchone()[0]
+        zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
         for kind in ("features_1d", "templates", "sync"):
             frame = out[kind].with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone(zone))
             store.write(kind, day, frame)
