@@ -11,7 +11,7 @@ $(BIN)/distill-guard: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-.PHONY: install demo test lint sample benchmark evaluate ui clean
+.PHONY: install demo test lint sample benchmark benchmark-spark evaluate ui clean
 install: $(BIN)/distill-guard
 
 demo: install
@@ -33,6 +33,10 @@ sample: install
 
 benchmark: install
 	$(BIN)/python -m benchmarks.run
+
+# Both engines on the same days, Spark on local[2] (needs Java 17; 10M takes about an hour on 2 cores).
+benchmark-spark: install
+	$(BIN)/python -m benchmarks.run --sizes 1e6,1e7 --engines embedded,spark --spark-master 'local[2]' --out benchmarks/results_spark.md
 
 evaluate: install
 	$(BIN)/distill-guard evaluate

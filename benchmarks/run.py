@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                          # 1M and 10M requests a day (many minutes on 2 cores)
     python -m benchmarks.run --sizes 1e6 --no-write   # quicker, prints only
+    python -m benchmarks.run --sizes 1e6 --engines embedded,spark --out benchmarks/results_spark.md
 
 With the public corpora present (``../shared/corpora`` or DISTILL_GUARD_CORPORA) the simulator draws real text
 and the day is reshaped to API-like prompt lengths (benchmarks/text_profile.py); the bundled sample is never
@@ -39,17 +40,22 @@ def default_corpus() -> str:
     return str(path) if (path / "README.md").exists() else ""
 
 
-def measure(size: float, work: Path, corpus: str, profile: str) -> dict:
-    raw, wh = work / f"raw-{int(size)}", work / f"wh-{int(size)}"
+def measure(size: float, work: Path, corpus: str, profile: str, engines: list[str], spark_master: str) -> list[dict]:
+    """One simulated day of ``size`` requests, run through `distill-guard run` by each engine in turn."""
+    raw = work / f"raw-{int(size)}"
     shutil.rmtree(raw, ignore_errors=True)
-    shutil.rmtree(wh, ignore_errors=True)
     extra = ["--corpus", corpus, "--text-profile", profile] if corpus else []
     sim = stage("simulate", "--raw", str(raw), "--scale", f"{size / REQUESTS_PER_SCALE:.4f}", *extra)
     floor = stage("scan_floor", "--raw", str(raw))
-    run = stage("cli_run", "--raw", str(raw), "--work", str(wh))
-    shutil.rmtree(wh, ignore_errors=True)
+    rows = []
+    for engine in engines:
+        wh = work / f"wh-{int(size)}-{engine}"
+        shutil.rmtree(wh, ignore_errors=True)
+        run = stage("cli_run", "--raw", str(raw), "--work", str(wh), "--engine", engine, "--spark-master", spark_master)
+        shutil.rmtree(wh, ignore_errors=True)
+        rows.append({"target": size, "engine": engine, "sim": sim, "floor": floor, "run": run})
     shutil.rmtree(raw, ignore_errors=True)
-    return {"target": size, "sim": sim, "floor": floor, "run": run}
+    return rows
 
 
 def main() -> None:
@@ -60,18 +66,21 @@ def main() -> None:
     p.add_argument("--out", default=str(Path(__file__).with_name("results.md")))
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--workdir", default="", help="scratch folder (default: a temporary one)")
+    p.add_argument("--engines", default="embedded", help="feature engines to run each day through: embedded,spark")
+    p.add_argument("--spark-master", default="local[2]", help="Spark master of the spark engine's runs")
     args = p.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="dg-bench-"))
     if args.corpus and not (Path(args.corpus) / "README.md").exists():
         raise SystemExit(f"--corpus {args.corpus}: no corpora there (pass --corpus '' for simulator text only)")
     args.corpus = str(Path(args.corpus).resolve()) if args.corpus else ""
     profile = args.text_profile if args.corpus else "simulator"
-    overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile)
+    engines = args.engines.split(",")
+    overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile, engines, args.spark_master)
     print(json.dumps(overhead), flush=True)
     rows = []
     for size in [float(s) for s in args.sizes.split(",")]:
-        rows.append(measure(size, work, args.corpus, profile))
-        print(json.dumps(rows[-1]), flush=True)
+        rows += measure(size, work, args.corpus, profile, engines, args.spark_master)
+        print(json.dumps(rows[-len(engines):]), flush=True)
     text = render(rows, overhead, args, profile)
     print(text)
     if not args.no_write:
@@ -79,37 +88,49 @@ def main() -> None:
         print(f"wrote {args.out}")
 
 
-def render(rows: list[dict], overhead: dict, args, profile: str) -> str:
+def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
-    cmd = f"python -m benchmarks.run --sizes {args.sizes}" + (f" --corpus {args.corpus}" if args.corpus else "")
+    cmd = (f"python -m benchmarks.run --sizes {args.sizes} --engines {args.engines}"
+           + (f" --spark-master '{args.spark_master}'" if "spark" in args.engines else "")
+           + (f" --corpus {args.corpus}" if args.corpus else ""))
     lines = ["# Benchmark results", "", f"Machine: {cpu}. Command: `{cmd}` (text profile: {profile}).", "",
-             ("| requests | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
-              "`distill-guard run` s | run / floor | run peak MB | fixed s (run - steps) |"),
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             ("| requests | engine | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
+              "`distill-guard run` s | run / floor | run peak MB (driver) | fixed s (run - steps) |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s, fl, run = r["sim"], r["floor"], r["run"]
         t = s.get("text", {})
         fixed = run["seconds"] - sum(run["steps"].values())
         lines.append(
-            f"| {s['requests']:,} | {t.get('prompt_mb', 0):,.0f} | {t.get('median', 0):.0f} / {t.get('p90', 0):.0f} | "
-            f"{fl['seconds']:.2f} | {run['feature_seconds']:.1f} | {s['requests'] / run['feature_seconds']:,.0f} | "
-            f"{run['seconds']:.1f} | {run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |")
-    o = overhead["run"]
-    lines += ["", (f"Fixed per-day cost: `distill-guard run` on a day of {overhead['sim']['requests']:,} requests takes "
-                   f"{o['seconds']:.1f} s end to end (process start and imports included), of which steps "
-                   f"{sum(o['steps'].values()):.1f} s; job `{o['job']}`.")]
+            f"| {s['requests']:,} | {r['engine']} | {t.get('prompt_mb', 0):,.0f} | {t.get('median', 0):.0f} / "
+            f"{t.get('p90', 0):.0f} | {fl['seconds']:.2f} | {run['feature_seconds']:.1f} | "
+            f"{s['requests'] / run['feature_seconds']:,.0f} | {run['seconds']:.1f} | "
+            f"{run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |")
+    for o in overhead:
+        lines += ["", (f"Fixed per-day cost ({o['engine']}): `distill-guard run` on a day of {o['sim']['requests']:,} "
+                       f"requests takes {o['run']['seconds']:.1f} s end to end (process start and imports included), "
+                       f"of which steps {sum(o['run']['steps'].values()):.1f} s; job `{o['run']['job']}`.")]
+    lines += ["", "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
+              "children; Spark's JVM (driver and local executors) may not be counted in it."]
+    for engine in args.engines.split(","):
+        lines += growth([r for r in rows if r["engine"] == engine], engine)
+    for r in rows:
+        lines += ["", f"### Steps at {r['sim']['requests']:,} requests, {r['engine']} engine (seconds, from Dagster "
+                  "step events)", "", "| step | seconds |", "|---|---|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in sorted(r["run"]["steps"].items(), key=lambda kv: -kv[1])]
+    return "\n".join(lines) + "\n"
+
+
+def growth(rows: list[dict], engine: str) -> list[str]:
+    lines = []
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         n = b["sim"]["requests"] / a["sim"]["requests"]
         feat = (b["run"]["feature_seconds"] / a["run"]["feature_seconds"]) / n
         total = (b["run"]["seconds"] / a["run"]["seconds"]) / n
-        lines += ["", (f"Cost growth per request from {a['sim']['requests']:,} to {b['sim']['requests']:,}: feature stage "
-                       f"{feat:.2f}x, whole run {total:.2f}x (1.00 = linear).")]
-    for r in rows:
-        lines += ["", f"### Steps at {r['sim']['requests']:,} requests (seconds, from Dagster step events)", "",
-                  "| step | seconds |", "|---|---|"]
-        lines += [f"| {k} | {v:.2f} |" for k, v in sorted(r["run"]["steps"].items(), key=lambda kv: -kv[1])]
-    return "\n".join(lines) + "\n"
+        lines += ["", (f"Cost growth per request ({engine}) from {a['sim']['requests']:,} to {b['sim']['requests']:,}: "
+                       f"feature stage {feat:.2f}x, whole run {total:.2f}x (1.00 = linear).")]
+    return lines
 
 
 if __name__ == "__main__":

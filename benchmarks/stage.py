@@ -64,7 +64,10 @@ def cli_run(args) -> dict:
     home = Path(args.work) / "dagster_home"
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     exe = Path(sys.executable).with_name("distill-guard")
-    cmd = [str(exe), "run", "--start", args.day, "--raw", args.raw, "--warehouse", args.work]
+    cmd = [str(exe), "run", "--start", args.day, "--raw", args.raw, "--warehouse", args.work, "--engine", args.engine]
+    if args.engine == "spark":  # Spark's own settings: master and the local driver's memory (default 1 GB)
+        env = {**env, "DISTILL_GUARD_SPARK_MASTER": args.spark_master,
+               "PYSPARK_SUBMIT_ARGS": f"--driver-memory {args.spark_memory} pyspark-shell"}
     t = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     total = time.perf_counter() - t
@@ -91,6 +94,9 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--corpus", default="")
     p.add_argument("--text-profile", choices=["simulator", "api"], default="simulator")
+    p.add_argument("--engine", choices=["embedded", "spark"], default="embedded")
+    p.add_argument("--spark-master", default="local[2]")
+    p.add_argument("--spark-memory", default="4g")
     args = p.parse_args()
     out = globals()[args.stage](args)
     out.update({"stage": args.stage, "peak_rss_mb": peak_mb()})

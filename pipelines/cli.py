@@ -54,7 +54,7 @@ def _runner(args):
     from pipelines.runner import Runner
 
     raw, wh = _paths(args)
-    return Runner(raw, wh, lock_wait=getattr(args, "wait", 0.0) or 0.0)
+    return Runner(raw, wh, lock_wait=getattr(args, "wait", 0.0) or 0.0, engine=getattr(args, "engine", "") or "")
 
 
 def _missing_input(runner, days: list[date]) -> str | None:
@@ -475,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("run", "replay"):
             c.add_argument("--start", type=_date, required=True, help=f"first day to run: {DATE_HELP}")
             c.add_argument("--end", type=_date, help="last day to run, inclusive (default: --start): YYYY-MM-DD")
+            c.add_argument("--engine", choices=["embedded", "spark"],
+                           help="engine of the per-request and account-day stages (default: $DISTILL_GUARD_ENGINE or "
+                                "embedded; Spark's master: $DISTILL_GUARD_SPARK_MASTER or Spark's configuration)")
         if name in ("run", "train", "demo"):
             c.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                            help="wait this long for another run holding the warehouse (default: fail at once)")

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import alerts, features, history, ingest, publishing, scoring
+from pipelines.engine import FeatureEngine
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,7 @@ def resources(raw_root: str | None = None, warehouse_folder: str | None = None,
     default_raw, default_wh = default_paths()
     return {
         "replay": replay or history.ReplaySettings(),
+        "engine": FeatureEngine(),
         "raw": RawLogWarehouse(root=raw_root or default_raw),
         "warehouse": EnforcementWarehouse(folder=warehouse_folder or default_wh,
                                           memory_limit=os.environ.get("DISTILL_GUARD_DUCKDB_MEMORY", "")),

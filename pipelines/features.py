@@ -10,6 +10,7 @@ from features import daily
 from features.coordination import WINDOW_DAYS
 from features.coordination_config import coordination_config
 from pipelines import describe
+from pipelines.engine import FeatureEngine
 from pipelines.ingest import partition_day, raw_partition
 from pipelines.partitions import daily_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
@@ -18,26 +19,25 @@ from pipelines.sharing import partner_indicators
 COMMON = daily_asset("features")
 
 
-@dg.asset(kinds={"polars"}, deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars, streamed).", **COMMON)
-def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+@dg.asset(kinds={"polars", "spark"}, deps=[raw_partition], description="Per-request derivations: template id, near-duplicate signature, markers, capability (Polars streamed, or Spark).", **COMMON)
+def request_derivations(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse,
+                        engine: FeatureEngine) -> dg.MaterializeResult:
     day = partition_day(context)
-    store = warehouse.store()
-    daily.derive(raw.warehouse(), store, day)
-    summary = pl.scan_parquet(store.path("derived", day)).select(
-        requests=pl.len(), templates=pl.col("template_id").n_unique(),
-        cot_rate=pl.col("m_cot").mean(), rubric_rate=pl.col("m_rubric").mean(), probe_rate=pl.col("m_probe").mean(),
-    ).collect().row(0, named=True)
-    return dg.MaterializeResult(metadata={k: (float(v) if isinstance(v, float) else int(v)) for k, v in summary.items()})
+    summary = engine.engine().derive(raw.warehouse(), warehouse.store(), day)
+    metadata = {k: (float(v) if isinstance(v, float) else int(v)) for k, v in summary.items()}
+    return dg.MaterializeResult(metadata={**metadata, "engine": engine.chosen})
 
 
-@dg.asset(kinds={"duckdb", "sql"}, deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
-def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
+@dg.asset(kinds={"duckdb", "sql", "spark"}, deps=[request_derivations], description="Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features.", **COMMON)
+def account_day_features(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse,
+                         engine: FeatureEngine) -> dg.MaterializeResult:
     day = partition_day(context)
     with warehouse.compute() as con:
-        feats = daily.account_features_1d(con, raw.warehouse(), warehouse.store(), day)
+        feats = engine.engine().account_features_1d(con, raw.warehouse(), warehouse.store(), day)
     return dg.MaterializeResult(metadata={
         "accounts": feats.height, "requests": int(feats["acct_req_count_1d"].sum()),
         "median_top_template_share": float(feats["acct_top_template_share_1d"].median() or 0),
+        "engine": engine.chosen,
     })
 
 

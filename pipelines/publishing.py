@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines.history import ReplaySettings, publish_with_history, read_day
 from features import objectstore
+from features.engine import DERIVED_KINDS
 from models.daily_charts import WINDOW_DAYS, daily_charts, inline
 from models.spec import load_policy
 from features.privacy import user_agent_family
@@ -49,7 +50,8 @@ def published_day(context: dg.AssetExecutionContext, raw: RawLogWarehouse, wareh
     if not replay.scenario:
         with duckdb.connect() as con:  # the day's ids join the cross-day uniqueness index once it is live
             warehouse.request_ids().record(con, raw.warehouse().files("requests", day), day)
-    warehouse.store().drop("derived", day)  # per-request rows (IPs, key ids, clients) live only for the run
+    for kind in DERIVED_KINDS:  # per-request rows (IPs, key ids, clients) live only for the run, either engine's
+        warehouse.store().drop(kind, day)
     return dg.MaterializeResult(metadata={**{f"rows_{t}": n for t, n in rows.items()},
                                           "database": dg.MetadataValue.path(str(warehouse.db_path))})
 

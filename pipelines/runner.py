@@ -15,6 +15,7 @@ import dagster as dg
 
 from features.raw import RawWarehouse
 from pipelines.definitions import build_definitions
+from pipelines.engine import FeatureEngine
 from pipelines.history import REASON_TAG, TRIGGER_TAG, ReplaySettings, dependency_problems, later_days
 from pipelines.lock import writer_lock
 from pipelines.resources import EnforcementWarehouse
@@ -33,6 +34,7 @@ class Runner:
     warehouse_folder: str
     instance: dg.DagsterInstance | None = None
     lock_wait: float = 0.0  # seconds to wait for another run's writer lock (then WarehouseBusy)
+    engine: str = ""  # feature engine of the runs: "embedded" or "spark" (empty: $DISTILL_GUARD_ENGINE, else embedded)
     _resources: dict = field(init=False)
     _defs: dg.Definitions = field(init=False)
 
@@ -62,7 +64,8 @@ class Runner:
                  reason: str) -> dg.ExecuteInProcessResult:
         result = self._defs.resolve_job_def("nightly").execute_in_process(
             partition_key=day.isoformat(), instance=self.instance, raise_on_error=False, run_config=QUIET,
-            resources={"replay": settings or ReplaySettings()}, tags={TRIGGER_TAG: trigger, REASON_TAG: reason},
+            resources={"replay": settings or ReplaySettings(), "engine": FeatureEngine(name=self.engine)},
+            tags={TRIGGER_TAG: trigger, REASON_TAG: reason},
         )
         if not result.success:
             raise DayFailed(f"{day}: {failure_message(result)}\nPublished results of earlier runs are unchanged.")
