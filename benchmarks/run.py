@@ -29,7 +29,9 @@ OVERHEAD_SIZE = 2e4  # a day this small is nearly all fixed cost
 
 
 def stage(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.stage", *args], capture_output=True, text=True, cwd=REPO, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.stage", *args], capture_output=True, text=True, cwd=REPO, check=False
+    )
     if out.returncode != 0:
         raise SystemExit(f"benchmarks.stage {' '.join(args)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -80,7 +82,7 @@ def main() -> None:
     rows = []
     for size in [float(s) for s in args.sizes.split(",")]:
         rows += measure(size, work, args.corpus, profile, engines, args.spark_master)
-        print(json.dumps(rows[-len(engines):]), flush=True)
+        print(json.dumps(rows[-len(engines) :]), flush=True)
     text = render(rows, overhead, args, profile)
     print(text)
     if not args.no_write:
@@ -90,13 +92,22 @@ def main() -> None:
 
 def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
-    cmd = (f"python -m benchmarks.run --sizes {args.sizes} --engines {args.engines}"
-           + (f" --spark-master '{args.spark_master}'" if "spark" in args.engines else "")
-           + (f" --corpus {args.corpus}" if args.corpus else ""))
-    lines = ["# Benchmark results", "", f"Machine: {cpu}. Command: `{cmd}` (text profile: {profile}).", "",
-             ("| requests | engine | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
-              "`distill-guard run` s | run / floor | run peak MB (driver) | fixed s (run - steps) |"),
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    cmd = (
+        f"python -m benchmarks.run --sizes {args.sizes} --engines {args.engines}"
+        + (f" --spark-master '{args.spark_master}'" if "spark" in args.engines else "")
+        + (f" --corpus {args.corpus}" if args.corpus else "")
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {cpu}. Command: `{cmd}` (text profile: {profile}).",
+        "",
+        (
+            "| requests | engine | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
+            "`distill-guard run` s | run / floor | run peak MB (driver) | fixed s (run - steps) |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         s, fl, run = r["sim"], r["floor"], r["run"]
         t = s.get("text", {})
@@ -105,18 +116,32 @@ def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
             f"| {s['requests']:,} | {r['engine']} | {t.get('prompt_mb', 0):,.0f} | {t.get('median', 0):.0f} / "
             f"{t.get('p90', 0):.0f} | {fl['seconds']:.2f} | {run['feature_seconds']:.1f} | "
             f"{s['requests'] / run['feature_seconds']:,.0f} | {run['seconds']:.1f} | "
-            f"{run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |")
+            f"{run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |"
+        )
     for o in overhead:
-        lines += ["", (f"Fixed per-day cost ({o['engine']}): `distill-guard run` on a day of {o['sim']['requests']:,} "
-                       f"requests takes {o['run']['seconds']:.1f} s end to end (process start and imports included), "
-                       f"of which steps {sum(o['run']['steps'].values()):.1f} s; job `{o['run']['job']}`.")]
-    lines += ["", "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
-              "children; Spark's JVM (driver and local executors) may not be counted in it."]
+        lines += [
+            "",
+            (
+                f"Fixed per-day cost ({o['engine']}): `distill-guard run` on a day of {o['sim']['requests']:,} "
+                f"requests takes {o['run']['seconds']:.1f} s end to end (process start and imports included), "
+                f"of which steps {sum(o['run']['steps'].values()):.1f} s; job `{o['run']['job']}`."
+            ),
+        ]
+    lines += [
+        "",
+        "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
+        "children; Spark's JVM (driver and local executors) may not be counted in it.",
+    ]
     for engine in args.engines.split(","):
         lines += growth([r for r in rows if r["engine"] == engine], engine)
     for r in rows:
-        lines += ["", f"### Steps at {r['sim']['requests']:,} requests, {r['engine']} engine (seconds, from Dagster "
-                  "step events)", "", "| step | seconds |", "|---|---|"]
+        lines += [
+            "",
+            f"### Steps at {r['sim']['requests']:,} requests, {r['engine']} engine (seconds, from Dagster step events)",
+            "",
+            "| step | seconds |",
+            "|---|---|",
+        ]
         lines += [f"| {k} | {v:.2f} |" for k, v in sorted(r["run"]["steps"].items(), key=lambda kv: -kv[1])]
     return "\n".join(lines) + "\n"
 
@@ -128,8 +153,13 @@ def growth(rows: list[dict], engine: str) -> list[str]:
         n = b["sim"]["requests"] / a["sim"]["requests"]
         feat = (b["run"]["feature_seconds"] / a["run"]["feature_seconds"]) / n
         total = (b["run"]["seconds"] / a["run"]["seconds"]) / n
-        lines += ["", (f"Cost growth per request ({engine}) from {a['sim']['requests']:,} to {b['sim']['requests']:,}: "
-                       f"feature stage {feat:.2f}x, whole run {total:.2f}x (1.00 = linear).")]
+        lines += [
+            "",
+            (
+                f"Cost growth per request ({engine}) from {a['sim']['requests']:,} to {b['sim']['requests']:,}: "
+                f"feature stage {feat:.2f}x, whole run {total:.2f}x (1.00 = linear)."
+            ),
+        ]
     return lines
 
 

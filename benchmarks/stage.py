@@ -29,8 +29,15 @@ def simulate(args) -> dict:
     from simulator.generate import simulate as run
 
     t = time.perf_counter()
-    s = run(Path(args.raw), date.fromisoformat(args.day), 1, args.scale, args.seed,
-            Path(args.corpus) if args.corpus else None, progress=False)
+    s = run(
+        Path(args.raw),
+        date.fromisoformat(args.day),
+        1,
+        args.scale,
+        args.seed,
+        Path(args.corpus) if args.corpus else None,
+        progress=False,
+    )
     out = {"requests": s["requests"], "seconds": time.perf_counter() - t}
     if args.text_profile == "api":
         from benchmarks.text_profile import apply
@@ -51,9 +58,12 @@ def scan_floor(args) -> dict:
     t = time.perf_counter()
     con = duckdb.connect()
     n = con.execute(
-        "select count(*), sum(length(prompt)), sum(length(system_prompt)), count(distinct account_id), sum(input_tokens), "
+        "select count(*), sum(length(prompt)), sum(length(system_prompt)), count(distinct account_id), "
+        "sum(input_tokens), "
         "sum(output_tokens), max(ts), count(distinct ip), count(distinct user_agent), count(distinct api_key_id), "
-        "sum(status) from read_parquet($f)", {"f": files}).fetchone()[0]
+        "sum(status) from read_parquet($f)",
+        {"f": files},
+    ).fetchone()[0]
     return {"requests": n, "seconds": time.perf_counter() - t}
 
 
@@ -66,8 +76,11 @@ def cli_run(args) -> dict:
     exe = Path(sys.executable).with_name("distill-guard")
     cmd = [str(exe), "run", "--start", args.day, "--raw", args.raw, "--warehouse", args.work, "--engine", args.engine]
     if args.engine == "spark":  # Spark's own settings: master and the local driver's memory (default 1 GB)
-        env = {**env, "DISTILL_GUARD_SPARK_MASTER": args.spark_master,
-               "PYSPARK_SUBMIT_ARGS": f"--driver-memory {args.spark_memory} pyspark-shell"}
+        env = {
+            **env,
+            "DISTILL_GUARD_SPARK_MASTER": args.spark_master,
+            "PYSPARK_SUBMIT_ARGS": f"--driver-memory {args.spark_memory} pyspark-shell",
+        }
     t = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     total = time.perf_counter() - t
@@ -80,8 +93,14 @@ def cli_run(args) -> dict:
     stats = instance.get_run_step_stats(run.run_id)
     steps = {s.step_key: (s.end_time - s.start_time) for s in stats if s.end_time and s.start_time}
     run_stats = instance.get_run_stats(run.run_id)
-    return {"seconds": total, "job": run.job_name, "steps": steps, "run_seconds": run_stats.end_time - run_stats.start_time,
-            "feature_seconds": sum(steps.get(k, 0.0) for k in FEATURE_STEPS), "child_peak_rss_mb": child_peak_mb}
+    return {
+        "seconds": total,
+        "job": run.job_name,
+        "steps": steps,
+        "run_seconds": run_stats.end_time - run_stats.start_time,
+        "feature_seconds": sum(steps.get(k, 0.0) for k in FEATURE_STEPS),
+        "child_peak_rss_mb": child_peak_mb,
+    }
 
 
 def main():

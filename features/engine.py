@@ -32,16 +32,24 @@ class Engine(Protocol):
     def derive(self, raw: RawWarehouse, store: Store, day: date) -> dict:
         """Derive the day's requests; returns a summary (requests, templates, marker rates)."""
 
-    def account_features_1d(self, con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store,
-                            day: date) -> pl.DataFrame:
+    def account_features_1d(
+        self, con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date
+    ) -> pl.DataFrame:
         """Write the day's features_1d, templates and sync partitions; returns features_1d."""
 
 
 def summarise(derived: pl.LazyFrame) -> dict:
-    return derived.select(
-        requests=pl.len(), templates=pl.col("template_id").n_unique(),
-        cot_rate=pl.col("m_cot").mean(), rubric_rate=pl.col("m_rubric").mean(), probe_rate=pl.col("m_probe").mean(),
-    ).collect().row(0, named=True)
+    return (
+        derived.select(
+            requests=pl.len(),
+            templates=pl.col("template_id").n_unique(),
+            cot_rate=pl.col("m_cot").mean(),
+            rubric_rate=pl.col("m_rubric").mean(),
+            probe_rate=pl.col("m_probe").mean(),
+        )
+        .collect()
+        .row(0, named=True)
+    )
 
 
 class EmbeddedEngine:

@@ -34,8 +34,14 @@ from features.store import Store
 
 RETENTION_DAYS = 3
 SCRATCH_ENV = "DISTILL_GUARD_SPARK_SCRATCH"
-SPARK_TYPES = {pa.string(): "string", contract.TS: "timestamp", pa.int32(): "int", pa.int16(): "smallint",
-               pa.int8(): "tinyint", pa.bool_(): "boolean"}
+SPARK_TYPES = {
+    pa.string(): "string",
+    contract.TS: "timestamp",
+    pa.int32(): "int",
+    pa.int16(): "smallint",
+    pa.int8(): "tinyint",
+    pa.bool_(): "boolean",
+}
 
 
 def _re(pattern: str) -> str:
@@ -51,14 +57,22 @@ def normalise(text: Column) -> Column:
 
 def template_key(norm: Column) -> Column:
     short = F.char_length(norm) <= TEMPLATE_HEAD_CHARS + TEMPLATE_TAIL_CHARS
-    ends = F.concat(F.substring(norm, 1, TEMPLATE_HEAD_CHARS), F.lit(" … "),
-                    F.substring(norm, -TEMPLATE_TAIL_CHARS, TEMPLATE_TAIL_CHARS))
+    ends = F.concat(
+        F.substring(norm, 1, TEMPLATE_HEAD_CHARS),
+        F.lit(" … "),
+        F.substring(norm, -TEMPLATE_TAIL_CHARS, TEMPLATE_TAIL_CHARS),
+    )
     return F.when(short, norm).otherwise(ends)
 
 
 def near_dup_signature(text: Column, lower: Column, k: int = 3) -> Column:
-    fields = F.array_join(F.transform(F.regexp_extract_all(text, F.lit(_re(SPEC.payload_field)), F.lit(0)),
-                                      lambda f: F.regexp_replace(f, "^[^:]*:", "")), " ")
+    fields = F.array_join(
+        F.transform(
+            F.regexp_extract_all(text, F.lit(_re(SPEC.payload_field)), F.lit(0)),
+            lambda f: F.regexp_replace(f, "^[^:]*:", ""),
+        ),
+        " ",
+    )
     lowered = F.when(F.octet_length(fields) > 20, F.lower(fields)).otherwise(lower)
     words = F.regexp_extract_all(lowered, F.lit(_re(SPEC.signature_word)), F.lit(0))
     smallest = F.slice(F.array_sort(F.array_distinct(F.transform(words, lambda w: F.xxhash64(w)))), 1, k)
@@ -82,16 +96,13 @@ def text_features(texts: DataFrame) -> DataFrame:
     """Per distinct cut text (``_text``): template, prefix, signature, capability, markers."""
     norm, lower = F.col("_norm"), F.col("_lower")
     markers = {f"m_{name}": _any(lower.rlike(_re(p)) for p in m.patterns) for name, m in SPEC.markers.items()}
-    return (
-        texts.withColumns({"_norm": normalise(F.col("_text")), "_lower": F.lower(F.col("_text"))})
-        .select(
-            "_text",
-            F.xxhash64(template_key(norm)).alias("template_id"),
-            F.xxhash64(F.substring(norm, 1, TEMPLATE_HEAD_CHARS)).alias("prefix_id"),
-            near_dup_signature(F.col("_text"), lower).alias("neardup_sig"),
-            capability(norm).alias("capability"),
-            *(expr.alias(name) for name, expr in markers.items()),
-        )
+    return texts.withColumns({"_norm": normalise(F.col("_text")), "_lower": F.lower(F.col("_text"))}).select(
+        "_text",
+        F.xxhash64(template_key(norm)).alias("template_id"),
+        F.xxhash64(F.substring(norm, 1, TEMPLATE_HEAD_CHARS)).alias("prefix_id"),
+        near_dup_signature(F.col("_text"), lower).alias("neardup_sig"),
+        capability(norm).alias("capability"),
+        *(expr.alias(name) for name, expr in markers.items()),
     )
 
 
@@ -106,23 +117,27 @@ def _any(columns) -> Column:
 def derive_requests(requests: DataFrame) -> DataFrame:
     """The embedded engine's derived columns, text work once per distinct cut prompt and system prompt."""
     keep = [c for c in requests.columns if c not in ("prompt", "system_prompt")]
-    rows = requests.withColumns({"_text": _cut(F.col("prompt")),
-                                 "prompt_chars": F.char_length("prompt").cast("int")})
+    rows = requests.withColumns({"_text": _cut(F.col("prompt")), "prompt_chars": F.char_length("prompt").cast("int")})
     texts = text_features(rows.select("_text").distinct())
     present = F.col("_sp").isNotNull()
-    systems = rows.select(F.col("system_prompt").alias("_sp")).distinct().select(
-        "_sp",
-        F.when(present, F.xxhash64("_sp")).alias("system_prompt_id"),
-        F.when(present, F.xxhash64(normalise(F.col("_sp")))).alias("system_template_id"),
+    systems = (
+        rows.select(F.col("system_prompt").alias("_sp"))
+        .distinct()
+        .select(
+            "_sp",
+            F.when(present, F.xxhash64("_sp")).alias("system_prompt_id"),
+            F.when(present, F.xxhash64(normalise(F.col("_sp")))).alias("system_template_id"),
+        )
     )
     joined = rows.join(texts, on="_text", how="left").join(
-        systems, rows["system_prompt"].eqNullSafe(systems["_sp"]), how="left")
+        systems, rows["system_prompt"].eqNullSafe(systems["_sp"]), how="left"
+    )
     return joined.select(*keep, *DERIVED_ORDER)
 
 
 def spark_uri(path: str) -> str:
     """Hadoop's S3 connector is ``s3a://``; the raw warehouse names objects ``s3://``."""
-    return "s3a://" + path[len("s3://"):] if path.startswith("s3://") else path
+    return "s3a://" + path[len("s3://") :] if path.startswith("s3://") else path
 
 
 def session(master: str = "") -> SparkSession:
@@ -141,8 +156,9 @@ def read_contract(spark: SparkSession, files: list[str], spec: dict) -> DataFram
     """The contract's columns of ``files`` with the contract's types; columns some files lack are null."""
     frame = spark.read.option("mergeSchema", "true").parquet(*(spark_uri(f) for f in files))
     present = set(frame.columns)
-    return frame.select(*(
-        (F.col(c) if c in present else F.lit(None)).cast(SPARK_TYPES[t]).alias(c) for c, (t, _) in spec.items()))
+    return frame.select(
+        *((F.col(c) if c in present else F.lit(None)).cast(SPARK_TYPES[t]).alias(c) for c, (t, _) in spec.items())
+    )
 
 
 class SparkEngine:
@@ -205,4 +221,3 @@ class SparkEngine:
 
 def _collect(frame: DataFrame) -> pl.DataFrame:
     return pl.from_arrow(frame.toArrow())
-

@@ -53,8 +53,9 @@ def _expand_star_except(select: exp.Select, ctes: dict[str, exp.Select]) -> None
             continue
         source = ctes[aliases[star.table]]
         drop = {e.name for e in excluded}
-        out += [exp.column(c.alias_or_name, table=star.table)
-                for c in source.expressions if c.alias_or_name not in drop]
+        out += [
+            exp.column(c.alias_or_name, table=star.table) for c in source.expressions if c.alias_or_name not in drop
+        ]
     select.set("expressions", out)
 
 

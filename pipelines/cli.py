@@ -42,11 +42,21 @@ def cmd_simulate(args) -> int:
     from simulator.generate import simulate
 
     t0 = time.perf_counter()
-    summary = simulate(Path(args.out), args.start, args.days, args.scale, args.seed,
-                       Path(args.corpus) if args.corpus else None, progress=not args.quiet, variant=args.variant)
+    summary = simulate(
+        Path(args.out),
+        args.start,
+        args.days,
+        args.scale,
+        args.seed,
+        Path(args.corpus) if args.corpus else None,
+        progress=not args.quiet,
+        variant=args.variant,
+    )
     secs = time.perf_counter() - t0
-    print(f"wrote {summary['requests']:,} requests, {summary['accounts']:,} accounts, {summary['labels']} labels, "
-          f"{summary['campaigns']} campaigns to {args.out} in {secs:.1f}s (model release on {summary['release_date']})")
+    print(
+        f"wrote {summary['requests']:,} requests, {summary['accounts']:,} accounts, {summary['labels']} labels, "
+        f"{summary['campaigns']} campaigns to {args.out} in {secs:.1f}s (model release on {summary['release_date']})"
+    )
     return 0
 
 
@@ -70,15 +80,17 @@ def _missing_input(runner, days: list[date]) -> str | None:
         return f"raw root {root} holds no requests/date=YYYY-MM-DD partitions"
     absent = [d for d in days if d not in present]
     if absent:
-        return (f"no requests partition for {', '.join(map(str, absent[:5]))}{' ...' if len(absent) > 5 else ''} "
-                f"under {root}; days present: {_spans(present)}")
+        return (
+            f"no requests partition for {', '.join(map(str, absent[:5]))}{' ...' if len(absent) > 5 else ''} "
+            f"under {root}; days present: {_spans(present)}"
+        )
     return None
 
 
 def _spans(days: list[date]) -> str:
     """``2026-03-02 .. 2026-03-17 (16 days)``, with gaps shown as separate spans."""
     spans, first = [], days[0]
-    for prev, cur in zip(days, days[1:] + [None]):
+    for prev, cur in zip(days, days[1:] + [None], strict=False):
         if cur is None or (cur - prev).days != 1:
             spans.append(str(first) if first == prev else f"{first} .. {prev}")
             first = cur
@@ -98,8 +110,15 @@ def cmd_run(args) -> int:
         return 1
     try:
         with writer_lock(runner.warehouse.path, runner.lock_wait):  # the whole range, not day by day
-            done = run_days(runner, days, cascade=args.cascade, allow_gap=args.allow_gap, model=args.model or "",
-                            reason=args.reason or "", progress=print if len(days) > 1 or args.cascade else None)
+            done = run_days(
+                runner,
+                days,
+                cascade=args.cascade,
+                allow_gap=args.allow_gap,
+                model=args.model or "",
+                reason=args.reason or "",
+                progress=print if len(days) > 1 or args.cascade else None,
+            )
     except (DayFailed, DependencyError, WarehouseBusy, ManifestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -118,10 +137,12 @@ def cmd_train(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     auc = meta["validation_auc"]
-    print(f"trained {meta['version']} as of {meta['as_of']}: validation AUC "
-          f"{auc if isinstance(auc, str) else f'{auc:.4f}'} ({meta['validation_positives']} positive, "
-          f"{meta['validation_negatives']} negative rows), {meta['positive_accounts']} confirmed attacker accounts, "
-          f"{meta['account_days']} account-days")
+    print(
+        f"trained {meta['version']} as of {meta['as_of']}: validation AUC "
+        f"{auc if isinstance(auc, str) else f'{auc:.4f}'} ({meta['validation_positives']} positive, "
+        f"{meta['validation_negatives']} negative rows), {meta['positive_accounts']} confirmed attacker accounts, "
+        f"{meta['account_days']} account-days"
+    )
     if not meta["promoted"]:
         print(f"not promoted: the promotion gate failed; {meta['current']} keeps scoring:\n{meta['gate']}")
         return 2
@@ -169,8 +190,9 @@ def _write_result(frame, fmt: str, output: str | None, limit: int) -> None:
 
     if fmt == "table":
         shown = frame.head(limit)
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=10_000, fmt_table_cell_list_len=-1,
-                       tbl_width_chars=60_000):
+        with pl.Config(
+            tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=10_000, fmt_table_cell_list_len=-1, tbl_width_chars=60_000
+        ):
             text = str(shown)
         if frame.height > shown.height:
             text += f"\n({shown.height} of {frame.height} rows shown; --limit N or --format csv for more)"
@@ -185,8 +207,9 @@ def _write_result(frame, fmt: str, output: str | None, limit: int) -> None:
         def to_json(v) -> str:
             return json.dumps(v.to_list() if hasattr(v, "to_list") else v, default=str)
 
-        flat = frame.with_columns(pl.col(c).map_elements(to_json, return_dtype=pl.String)
-                                  for c, t in frame.schema.items() if t.is_nested())
+        flat = frame.with_columns(
+            pl.col(c).map_elements(to_json, return_dtype=pl.String) for c, t in frame.schema.items() if t.is_nested()
+        )
         buf = io.StringIO()
         flat.write_csv(buf)
         _emit(buf.getvalue(), output)
@@ -207,8 +230,11 @@ def cmd_ui(args) -> int:
     home = Path(env.setdefault("DAGSTER_HOME", str(Path(wh).resolve() / "dagster_home")))
     ensure_instance_config(home)
     print(f"Dagster UI and daemon on the local instance at {home}; schedules and the labels sensor start RUNNING.")
-    return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
-                            "-p", str(args.port), "-h", args.host], env=env, cwd=REPO_ROOT)
+    return subprocess.call(
+        [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-p", str(args.port), "-h", args.host],
+        env=env,
+        cwd=REPO_ROOT,
+    )
 
 
 def cmd_demo(args) -> int:
@@ -224,8 +250,10 @@ def cmd_demo(args) -> int:
             if args.keep:
                 print(f"keeping the warehouse at {runner.warehouse.path} (--keep): days already published are re-run")
             else:
-                print(f"resetting the warehouse at {runner.warehouse.path}: published tables, working state and "
-                      "models are removed (Dagster run history stays); pass --keep to keep them")
+                print(
+                    f"resetting the warehouse at {runner.warehouse.path}: published tables, working state and "
+                    "models are removed (Dagster run history stays); pass --keep to keep them"
+                )
                 runner.warehouse.reset()
             print(f"distill-guard demo: {len(days)} sample days {days[0]} .. {days[-1]} from {raw}")
             trained = replay(runner, days, progress=lambda m: print(f"  {m}"))
@@ -242,8 +270,9 @@ def _demo_input(runner, raw: str) -> list:
 
     days = runner.raw.days() if Path(raw).exists() else []
     if not days:
-        raise LayoutError(f"{raw}: no sample data (no requests/date=YYYY-MM-DD partition); "
-                          "regenerate it with `make sample`")
+        raise LayoutError(
+            f"{raw}: no sample data (no requests/date=YYYY-MM-DD partition); regenerate it with `make sample`"
+        )
     for table in ("requests", "accounts"):
         for day in days:
             runner.raw.ready_files(table, day)
@@ -261,15 +290,32 @@ def _demo_report(runner, days, trained) -> str:
     last = days[-1]
     tables = {t: wh.read_published(t, last, last) for t in ("enforcement_actions", "account_scores", "clusters")}
     actions = wh.read_published("enforcement_actions", days[0], last)
-    totals = actions.group_by("action").agg(accounts=pl.col("account_id").n_unique(), rows=pl.len()).sort("accounts", descending=True)
-    lines = ["", summary_markdown(last, tables), "## Whole sample period", "",
-             f"Detector last retrained as of {trained}, as reviewed labels arrived (cold-start rules before the first training)." if trained else "No model trained (too few labels): cold-start rules scored every day.",
-             f"Current model: {_current_model(wh)} (versions, gate verdicts and promotion log: distill-guard models).",
-             "Distinct accounts per action over all days:"]
+    totals = (
+        actions.group_by("action")
+        .agg(accounts=pl.col("account_id").n_unique(), rows=pl.len())
+        .sort("accounts", descending=True)
+    )
+    lines = [
+        "",
+        summary_markdown(last, tables),
+        "## Whole sample period",
+        "",
+        (
+            f"Detector last retrained as of {trained}, as reviewed labels arrived "
+            "(cold-start rules before the first training)."
+        )
+        if trained
+        else "No model trained (too few labels): cold-start rules scored every day.",
+        f"Current model: {_current_model(wh)} (versions, gate verdicts and promotion log: distill-guard models).",
+        "Distinct accounts per action over all days:",
+    ]
     lines += [f"- {a}: {n} accounts ({r} account-days)" for a, n, r in totals.iter_rows()]
-    lines += ["", f"Warehouse: {wh.db_path}",
-              "Query it: distill-guard query \"select * from v_todays_actions limit 20\"",
-              "Open the UI: distill-guard ui"]
+    lines += [
+        "",
+        f"Warehouse: {wh.db_path}",
+        'Query it: distill-guard query "select * from v_todays_actions limit 20"',
+        "Open the UI: distill-guard ui",
+    ]
     return "\n".join(lines)
 
 
@@ -277,6 +323,8 @@ def _current_model(wh) -> str:
     from models.registry import Registry
 
     return Registry(wh.models_dir).current() or "none, the cold-start rules"
+
+
 def cmd_repair_manifest(args) -> int:
     from pipelines.lock import WarehouseBusy
     from pipelines.resources import EnforcementWarehouse
@@ -289,8 +337,11 @@ def cmd_repair_manifest(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     days = sorted(set().union(*(set(d) for d in manifest.values())))
-    print(f"rebuilt {warehouse.path / 'published' / 'manifest.json'} from the published files: {len(days)} day(s)"
-          + (f", {days[0]} .. {days[-1]}" if days else "") + f"; database {warehouse.db_path} rebuilt")
+    print(
+        f"rebuilt {warehouse.path / 'published' / 'manifest.json'} from the published files: {len(days)} day(s)"
+        + (f", {days[0]} .. {days[-1]}" if days else "")
+        + f"; database {warehouse.db_path} rebuilt"
+    )
     return 0
 
 
@@ -303,14 +354,30 @@ def cmd_evaluate(args) -> int:
         modes = {"without": [False], "with": [True], "both": [False, True]}[mode]
         if any(modes) and corpus is None:
             raise SystemExit("--corpus-mode with/both needs --corpus")
-        path = evaluate_worlds(Path(args.out), args.seeds, args.days, args.scale, args.start, corpus, modes,
-                               variant=args.variant or "wide", progress=print)
+        path = evaluate_worlds(
+            Path(args.out),
+            args.seeds,
+            args.days,
+            args.scale,
+            args.start,
+            corpus,
+            modes,
+            variant=args.variant or "wide",
+            progress=print,
+        )
         print(f"evaluation summary: {path}")
         return 0
     from pipelines.evaluation import evaluate
 
-    path = evaluate(Path(args.out), seed=args.seed, days=args.days, scale=args.scale, start=args.start, corpus=corpus,
-                    variant=args.variant or "base")
+    path = evaluate(
+        Path(args.out),
+        seed=args.seed,
+        days=args.days,
+        scale=args.scale,
+        start=args.start,
+        corpus=corpus,
+        variant=args.variant or "base",
+    )
     print(f"evaluation report: {path}")
     return 0
 
@@ -325,17 +392,23 @@ def cmd_models(args) -> int:
     for m in reg.versions():
         met, gate = m["metrics"], reg.gate(m["version"])
         auc = "unmeasured" if met.get("validation_auc") is None else f"{met['validation_auc']:.4f}"
-        verdict = "gate not run" if gate is None else ("gate passed" if gate["passed"] else "gate failed: "
-                                                        + "; ".join(gate["failures"]))
-        print(f"{'*' if m['version'] == current else ' '} {m['version']}  as of {m['as_of']}  window "
-              f"{m['training_window'][0]}..{m['training_window'][1]}  "
-              f"label cutoff {m.get('label_cutoff', m['as_of'])}  "
-              f"AUC {auc}  val +{met['validation_positives']}/-{met.get('validation_negatives', '?')}  "
-              f"features {len(m['features'])}  {verdict}")
+        verdict = (
+            "gate not run"
+            if gate is None
+            else ("gate passed" if gate["passed"] else "gate failed: " + "; ".join(gate["failures"]))
+        )
+        print(
+            f"{'*' if m['version'] == current else ' '} {m['version']}  as of {m['as_of']}  window "
+            f"{m['training_window'][0]}..{m['training_window'][1]}  "
+            f"label cutoff {m.get('label_cutoff', m['as_of'])}  "
+            f"AUC {auc}  val +{met['validation_positives']}/-{met.get('validation_negatives', '?')}  "
+            f"features {len(m['features'])}  {verdict}"
+        )
     print("\npromotion log:")
     for e in reg.promotions():
-        print(f"  {e['promoted_at']}  {e['action']:<8} {e['version']}  (was {e['previous']})  "
-              f"by {e['by']}: {e['reason']}")
+        print(
+            f"  {e['promoted_at']}  {e['action']:<8} {e['version']}  (was {e['previous']})  by {e['by']}: {e['reason']}"
+        )
     return 0
 
 
@@ -348,8 +421,9 @@ def cmd_promote(args) -> int:
         gate = reg.gate(args.version) if reg.metadata(args.version) else None
         if (gate is None or not gate["passed"]) and not args.force:
             why = "it was never gated" if gate is None else "its gate failed: " + "; ".join(gate["failures"])
-            print(f"error: not promoting {args.version}: {why}; pass --force with --reason to override",
-                  file=sys.stderr)
+            print(
+                f"error: not promoting {args.version}: {why}; pass --force with --reason to override", file=sys.stderr
+            )
             return 1
         entry = reg.promote(args.version, by=f"cli ({os.environ.get('USER', 'unknown')})", reason=args.reason or "")
     except RegistryError as exc:
@@ -364,8 +438,9 @@ def cmd_rollback(args) -> int:
 
     _, wh = _paths(args)
     try:
-        entry = Registry(Path(wh) / "models").rollback(by=f"cli ({os.environ.get('USER', 'unknown')})",
-                                                       reason=args.reason or "")
+        entry = Registry(Path(wh) / "models").rollback(
+            by=f"cli ({os.environ.get('USER', 'unknown')})", reason=args.reason or ""
+        )
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -387,9 +462,11 @@ def cmd_replay(args) -> int:
     except (DayFailed, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"scenario {args.scenario}: {len(days)} day(s) beside the published history in {runner.warehouse.db_path}\n"
-          f"compare: distill-guard query \"select change, count(*) from v_scenario_action_changes "
-          f"where scenario = '{args.scenario}' group by 1\"")
+    print(
+        f"scenario {args.scenario}: {len(days)} day(s) beside the published history in {runner.warehouse.db_path}\n"
+        f'compare: distill-guard query "select change, count(*) from v_scenario_action_changes '
+        f"where scenario = '{args.scenario}' group by 1\""
+    )
     return 0
 
 
@@ -417,8 +494,10 @@ def cmd_import_stix(args) -> int:
         print(f"error: {args.bundle}: {exc}", file=sys.stderr)
         return 1
     kinds = rows.group_by("kind").len().sort("kind")
-    print(f"imported {rows.height} partner indicator(s) from {args.bundle} into {runner.warehouse.path / 'partners'}: "
-          + (", ".join(f"{n} {k}" for k, n in kinds.iter_rows()) or "none we can match"))
+    print(
+        f"imported {rows.height} partner indicator(s) from {args.bundle} into {runner.warehouse.path / 'partners'}: "
+        + (", ".join(f"{n} {k}" for k, n in kinds.iter_rows()) or "none we can match")
+    )
     return 0
 
 
@@ -442,7 +521,9 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="distill-guard", description="Find LLM distillation campaigns in API traffic logs.")
+    p = argparse.ArgumentParser(
+        prog="distill-guard", description="Find LLM distillation campaigns in API traffic logs."
+    )
     p.add_argument("--version", action="version", version=f"distill-guard {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -454,33 +535,49 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=SAMPLE_ARGS["seed"])
     s.add_argument("--corpus", help="folder of public prompt corpora to draw real prompt text from")
     s.add_argument("--quiet", action="store_true")
-    s.add_argument("--variant", choices=["base", "wide"], default="base",
-                   help="base: the sample's populations; wide: look-alikes of every campaign type, randomised per "
-                   "seed, and a release calendar")
+    s.add_argument(
+        "--variant",
+        choices=["base", "wide"],
+        default="base",
+        help="base: the sample's populations; wide: look-alikes of every campaign type, randomised per "
+        "seed, and a release calendar",
+    )
     s.set_defaults(fn=cmd_simulate)
 
-    for name, fn, helptext in [("run", cmd_run, "materialise every daily asset for each day in order (also the backfill command)"),
-                               ("train", cmd_train, "train the detector point-in-time"),
-                               ("query", cmd_query, "read-only SQL against the enforcement warehouse"),
-                               ("ui", cmd_ui, "the Dagster UI and daemon on the local instance"),
-                               ("demo", cmd_demo, "the main job on the bundled sample data"),
-                               ("models", cmd_models, "model versions, metrics, gate verdicts and the promotion log"),
-                               ("promote", cmd_promote, "make a model version current (recorded)"),
-                               ("rollback", cmd_rollback, "undo the last promotion (recorded)"),
-                               ("replay", cmd_replay, "what-if: score days into a named scenario beside history")]:
+    for name, fn, helptext in [
+        ("run", cmd_run, "materialise every daily asset for each day in order (also the backfill command)"),
+        ("train", cmd_train, "train the detector point-in-time"),
+        ("query", cmd_query, "read-only SQL against the enforcement warehouse"),
+        ("ui", cmd_ui, "the Dagster UI and daemon on the local instance"),
+        ("demo", cmd_demo, "the main job on the bundled sample data"),
+        ("models", cmd_models, "model versions, metrics, gate verdicts and the promotion log"),
+        ("promote", cmd_promote, "make a model version current (recorded)"),
+        ("rollback", cmd_rollback, "undo the last promotion (recorded)"),
+        ("replay", cmd_replay, "what-if: score days into a named scenario beside history"),
+    ]:
         c = sub.add_parser(name, help=helptext)
         c.add_argument("--raw", help="raw log warehouse (default: $DISTILL_GUARD_RAW or data_samples/raw)")
-        c.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
+        c.add_argument(
+            "--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)"
+        )
         c.set_defaults(fn=fn)
         if name in ("run", "replay"):
             c.add_argument("--start", type=_date, required=True, help=f"first day to run: {DATE_HELP}")
             c.add_argument("--end", type=_date, help="last day to run, inclusive (default: --start): YYYY-MM-DD")
-            c.add_argument("--engine", choices=["embedded", "spark"],
-                           help="engine of the per-request and account-day stages (default: $DISTILL_GUARD_ENGINE or "
-                                "embedded; Spark's master: $DISTILL_GUARD_SPARK_MASTER or Spark's configuration)")
+            c.add_argument(
+                "--engine",
+                choices=["embedded", "spark"],
+                help="engine of the per-request and account-day stages (default: $DISTILL_GUARD_ENGINE or "
+                "embedded; Spark's master: $DISTILL_GUARD_SPARK_MASTER or Spark's configuration)",
+            )
         if name in ("run", "train", "demo"):
-            c.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                           help="wait this long for another run holding the warehouse (default: fail at once)")
+            c.add_argument(
+                "--wait",
+                type=float,
+                default=0.0,
+                metavar="SECONDS",
+                help="wait this long for another run holding the warehouse (default: fail at once)",
+            )
         if name == "run":
             _history_args(c)
         elif name == "replay":
@@ -492,9 +589,13 @@ def build_parser() -> argparse.ArgumentParser:
                 c.add_argument("--force", action="store_true", help="promote although the gate failed")
             c.add_argument("--reason", help="why, recorded in the promotion log")
         elif name == "train":
-            c.add_argument("--as-of", type=_date, dest="as_of",
-                           help="train on labels confirmed before this day, YYYY-MM-DD "
-                                "(default: the day after the latest featured day)")
+            c.add_argument(
+                "--as-of",
+                type=_date,
+                dest="as_of",
+                help="train on labels confirmed before this day, YYYY-MM-DD "
+                "(default: the day after the latest featured day)",
+            )
         elif name == "query":
             c.add_argument("sql")
             c.add_argument("--limit", type=int, default=50, help="rows shown in table format (the rest are counted)")
@@ -518,11 +619,13 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--warehouse", help="enforcement warehouse (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
     x.set_defaults(fn=cmd_export_stix)
     i.set_defaults(fn=cmd_import_stix)
-    m = sub.add_parser("repair-manifest",
-                       help="rebuild a lost or damaged publication manifest from the published files")
+    m = sub.add_parser(
+        "repair-manifest", help="rebuild a lost or damaged publication manifest from the published files"
+    )
     m.add_argument("--warehouse", help="enforcement warehouse folder (default: $DISTILL_GUARD_WAREHOUSE or warehouse/)")
-    m.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for a run holding the warehouse")
+    m.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a run holding the warehouse"
+    )
     m.set_defaults(fn=cmd_repair_manifest)
 
     e = sub.add_parser("evaluate", help="simulate an unseen seed, replay it, and write the evaluation report")
@@ -532,23 +635,36 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", type=float, default=0.05)
     e.add_argument("--start", type=_date, default=date(2026, 4, 6), help=f"first simulated day: {DATE_HELP}")
     e.add_argument("--corpus", help="mix real prompt text from these corpora into the simulated traffic")
-    e.add_argument("--seeds", type=int, nargs="+",
-                   help="evaluate several worlds (one per seed, and per corpus mode) and "
-                   "summarise the worst case and spread in <out>/summary.md")
-    e.add_argument("--corpus-mode", choices=["without", "with", "both"],
-                   help="with --seeds: worlds without, with or both "
-                   "ways (default: both when --corpus is given)")
-    e.add_argument("--variant", choices=["base", "wide"],
-                   help="simulated world: base (the sample's populations) or wide "
-                   "(look-alikes of every campaign type, randomised per seed); default wide with --seeds, else base")
+    e.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="evaluate several worlds (one per seed, and per corpus mode) and "
+        "summarise the worst case and spread in <out>/summary.md",
+    )
+    e.add_argument(
+        "--corpus-mode",
+        choices=["without", "with", "both"],
+        help="with --seeds: worlds without, with or both ways (default: both when --corpus is given)",
+    )
+    e.add_argument(
+        "--variant",
+        choices=["base", "wide"],
+        help="simulated world: base (the sample's populations) or wide "
+        "(look-alikes of every campaign type, randomised per seed); default wide with --seeds, else base",
+    )
     e.set_defaults(fn=cmd_evaluate)
     return p
 
 
 def _history_args(c: argparse.ArgumentParser) -> None:
     c.add_argument("--cascade", action="store_true", help="re-run the later published days that read these, in order")
-    c.add_argument("--allow-gap", action="store_true", dest="allow_gap",
-                   help="publish although earlier days in the lookback are unpublished (recorded)")
+    c.add_argument(
+        "--allow-gap",
+        action="store_true",
+        dest="allow_gap",
+        help="publish although earlier days in the lookback are unpublished (recorded)",
+    )
     c.add_argument("--model", help="score with this model version although the day has its point-in-time model")
     c.add_argument("--reason", help="why, recorded in publication_log")
 

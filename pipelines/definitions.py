@@ -3,7 +3,6 @@
 Environment and paths are resolved inside ``build_definitions``, never at import time.
 """
 
-
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -18,21 +17,40 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DAILY_GROUPS = ("ingest", "features", "scoring", "publishing")
 
 ASSETS = [
-    ingest.raw_partition, features.request_derivations, features.account_day_features, features.coordination_clusters,
-    features.account_features, scoring.detector_model, scoring.account_scores, scoring.enforcement_actions,
-    publishing.published_day, publishing.daily_summary,
+    ingest.raw_partition,
+    features.request_derivations,
+    features.account_day_features,
+    features.coordination_clusters,
+    features.account_features,
+    scoring.detector_model,
+    scoring.account_scores,
+    scoring.enforcement_actions,
+    publishing.published_day,
+    publishing.daily_summary,
 ]
-CHECKS = [ingest.requests_contract, ingest.accounts_contract, ingest.requests_gx_suite,
-          publishing.published_tables_valid, history.day_dependencies]
+CHECKS = [
+    ingest.requests_contract,
+    ingest.accounts_contract,
+    ingest.requests_gx_suite,
+    publishing.published_tables_valid,
+    history.day_dependencies,
+]
 
 daily_selection = dg.AssetSelection.groups(*DAILY_GROUPS)
 # One process per run: a day's steps run one after another anyway (each reads the last), and a process per
 # step costs seconds of imports each. Schedules, sensors, UI launches and the CLI all get this executor.
-nightly_job = dg.define_asset_job("nightly", selection=daily_selection, description="Every daily asset for one traffic day.",
-                                  executor_def=dg.in_process_executor)
-retrain_job = dg.define_asset_job("retrain", selection=dg.AssetSelection.assets(scoring.detector_model),
-                                  description="Retrain the detector on stored features and labels.",
-                                  executor_def=dg.in_process_executor)
+nightly_job = dg.define_asset_job(
+    "nightly",
+    selection=daily_selection,
+    description="Every daily asset for one traffic day.",
+    executor_def=dg.in_process_executor,
+)
+retrain_job = dg.define_asset_job(
+    "retrain",
+    selection=dg.AssetSelection.assets(scoring.detector_model),
+    description="Retrain the detector on stored features and labels.",
+    executor_def=dg.in_process_executor,
+)
 
 
 def default_paths() -> tuple[str, str]:
@@ -41,21 +59,27 @@ def default_paths() -> tuple[str, str]:
     return raw, warehouse
 
 
-def resources(raw_root: str | None = None, warehouse_folder: str | None = None,
-              replay: history.ReplaySettings | None = None) -> dict:
+def resources(
+    raw_root: str | None = None, warehouse_folder: str | None = None, replay: history.ReplaySettings | None = None
+) -> dict:
     default_raw, default_wh = default_paths()
     return {
         "replay": replay or history.ReplaySettings(),
         "engine": FeatureEngine(),
         "raw": RawLogWarehouse(root=raw_root or default_raw),
-        "warehouse": EnforcementWarehouse(folder=warehouse_folder or default_wh,
-                                          memory_limit=os.environ.get("DISTILL_GUARD_DUCKDB_MEMORY", "")),
+        "warehouse": EnforcementWarehouse(
+            folder=warehouse_folder or default_wh, memory_limit=os.environ.get("DISTILL_GUARD_DUCKDB_MEMORY", "")
+        ),
     }
 
 
-@dg.schedule(job=nightly_job, cron_schedule="15 * * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Hourly from midnight UTC: runs yesterday's partition once the gateway has marked it complete.")
+@dg.schedule(
+    job=nightly_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Hourly from midnight UTC: runs yesterday's partition once the gateway has marked it complete.",
+)
 def nightly_schedule(context: dg.ScheduleEvaluationContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse):
     day = previous_day(context)
     wh = raw.warehouse()
@@ -72,13 +96,20 @@ def previous_day(context: dg.ScheduleEvaluationContext):
 
 
 retrain_schedule = dg.ScheduleDefinition(
-    job=retrain_job, cron_schedule="0 4 * * 1", execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+    job=retrain_job,
+    cron_schedule="0 4 * * 1",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Weekly retraining, Mondays 04:00 UTC.",
 )
 
 
-@dg.sensor(job=retrain_job, minimum_interval_seconds=3600, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Retrains when reviewed labels confirmed after what the last training saw become usable.")
+@dg.sensor(
+    job=retrain_job,
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Retrains when reviewed labels confirmed after what the last training saw become usable.",
+)
 def new_labels_sensor(context: dg.SensorEvaluationContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse):
     """The cursor is a high-water mark (the latest label confirmation acted on); it starts from what the last
     training saw, so opening the UI on an existing warehouse trains nothing."""
@@ -105,7 +136,9 @@ def new_labels_sensor(context: dg.SensorEvaluationContext, raw: RawLogWarehouse,
 
 def build_definitions(raw_root: str | None = None, warehouse_folder: str | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=ASSETS, asset_checks=CHECKS, jobs=[nightly_job, retrain_job],
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[nightly_job, retrain_job],
         schedules=[nightly_schedule, retrain_schedule],
         sensors=[new_labels_sensor, alerts.run_failure_alert, alerts.published_day_freshness],
         resources=resources(raw_root, warehouse_folder),

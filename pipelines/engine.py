@@ -13,9 +13,12 @@ class FeatureEngine(dg.ConfigurableResource):
     the run's process) or Apache Spark. Later stages run on account-level rows and stay embedded."""
 
     name: str = Field(default="", description=f"'embedded' or 'spark' (empty: ${ENGINE_ENV}, else embedded).")
-    spark_master: str = Field(default="", description=f"Spark master URL, or sc://host:port for Spark Connect "
-                                                      f"(empty: ${MASTER_ENV}, else Spark's configuration, else "
-                                                      "local[*]).")
+    spark_master: str = Field(
+        default="",
+        description=f"Spark master URL, or sc://host:port for Spark Connect "
+        f"(empty: ${MASTER_ENV}, else Spark's configuration, else "
+        "local[*]).",
+    )
 
     def engine(self) -> Engine:
         """The engine; a Spark session is created (or reused) on first use, so embedded runs start no JVM."""

@@ -53,17 +53,22 @@ class Runner:
     def raw(self) -> RawWarehouse:
         return self._resources["raw"].warehouse()
 
-    def run_day(self, day: date, settings: ReplaySettings | None = None, trigger: str = "manual",
-                reason: str = "") -> dg.ExecuteInProcessResult:
+    def run_day(
+        self, day: date, settings: ReplaySettings | None = None, trigger: str = "manual", reason: str = ""
+    ) -> dg.ExecuteInProcessResult:
         """Every daily asset for ``day``; ``settings`` name a what-if scenario, a model, or allowed gaps."""
         with writer_lock(self.warehouse.path, self.lock_wait):
             self.warehouse.manifest()  # ManifestError before any work when the manifest is lost or damaged
             return self._run_day(day, settings, trigger, reason)
 
-    def _run_day(self, day: date, settings: ReplaySettings | None, trigger: str,
-                 reason: str) -> dg.ExecuteInProcessResult:
+    def _run_day(
+        self, day: date, settings: ReplaySettings | None, trigger: str, reason: str
+    ) -> dg.ExecuteInProcessResult:
         result = self._defs.resolve_job_def("nightly").execute_in_process(
-            partition_key=day.isoformat(), instance=self.instance, raise_on_error=False, run_config=QUIET,
+            partition_key=day.isoformat(),
+            instance=self.instance,
+            raise_on_error=False,
+            run_config=QUIET,
             resources={"replay": settings or ReplaySettings(), "engine": FeatureEngine(name=self.engine)},
             tags={TRIGGER_TAG: trigger, REASON_TAG: reason},
         )
@@ -78,7 +83,9 @@ class Runner:
     def _train(self, as_of: date | None = None) -> dict:
         config = {**QUIET, "ops": {"detector_model": {"config": {"as_of": as_of.isoformat() if as_of else ""}}}}
         result = self._defs.resolve_job_def("retrain").execute_in_process(
-            instance=self.instance, run_config=config, raise_on_error=False,
+            instance=self.instance,
+            run_config=config,
+            raise_on_error=False,
         )
         if not result.success:
             raise DayFailed(f"training as of {as_of}: {failure_message(result)}")
@@ -149,15 +156,24 @@ class DependencyError(RuntimeError):
     """Days to run depend on days that are not published, or are read by later published days."""
 
 
-def run_days(runner: Runner, days: list[date], cascade: bool = False, allow_gap: bool = False, model: str = "",
-             reason: str = "", progress=None) -> list[date]:
+def run_days(
+    runner: Runner,
+    days: list[date],
+    cascade: bool = False,
+    allow_gap: bool = False,
+    model: str = "",
+    reason: str = "",
+    progress=None,
+) -> list[date]:
     """Publish ``days`` in order. Later published days that read them are re-run after them (``cascade``) or
     stop the run before anything changes; returns the days run."""
     published = runner.warehouse.published_days()
     later = [d for d in later_days(published, days[0]) if d not in days]
     if later and not cascade:
-        raise DependencyError(f"later published day(s) {', '.join(map(str, later))} read {days[0]}; re-run them "
-                              f"too with --cascade, or run a what-if with `distill-guard replay`")
+        raise DependencyError(
+            f"later published day(s) {', '.join(map(str, later))} read {days[0]}; re-run them "
+            f"too with --cascade, or run a what-if with `distill-guard replay`"
+        )
     gap = dependency_problems(published, days[0], ReplaySettings(allow_gap=allow_gap, allow_later_days=True))
     if gap:
         raise DependencyError(gap[0])
@@ -176,8 +192,12 @@ def run_scenario(runner: Runner, days: list[date], scenario: str, model: str, pr
 
     scenario_store(runner.warehouse, scenario)  # validates the name before any work
     for day in days:
-        runner.run_day(day, ReplaySettings(scenario=scenario, model=model), trigger="replay",
-                       reason=f"what-if scenario {scenario} with model {model or 'point-in-time'}")
+        runner.run_day(
+            day,
+            ReplaySettings(scenario=scenario, model=model),
+            trigger="replay",
+            reason=f"what-if scenario {scenario} with model {model or 'point-in-time'}",
+        )
         if progress:
             progress(f"replayed {day} into scenario {scenario}")
 

@@ -16,8 +16,9 @@ from features.account_day import connect
 from features.engine import make_engine
 from features.store import Store
 
-pytestmark = pytest.mark.skipif(shutil.which("java") is None,
-                                reason="no `java` on PATH: the Spark engine's equivalence tests need a JVM (Java 17)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("java") is None, reason="no `java` on PATH: the Spark engine's equivalence tests need a JVM (Java 17)"
+)
 DAYS = [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]
 TOLERANCE = 1e-9
 # A bottom-3 sketch of hashed words: which paraphrases collide depends on the hash function, so this share is
@@ -29,9 +30,14 @@ SKETCH_FEATURES = {"acct_neardup_rate_1d"}
 def spark():
     from pyspark.sql import SparkSession
 
-    session = (SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "4")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 
@@ -88,19 +94,34 @@ def test_template_history_and_lockstep_cells_agree(both):
     shapes, schemas = {}, {}
     for name, store in stores.items():
         t = store.read("templates", DAYS[0], DAYS[1])
-        per_account = t.group_by("date", "account_id").agg(
-            templates=pl.len(), requests=pl.col("n_requests").sum(), top=pl.col("n_requests").max(),
-            cot=pl.col("any_cot").sum()).sort("date", "account_id")
+        per_account = (
+            t.group_by("date", "account_id")
+            .agg(
+                templates=pl.len(),
+                requests=pl.col("n_requests").sum(),
+                top=pl.col("n_requests").max(),
+                cot=pl.col("any_cot").sum(),
+            )
+            .sort("date", "account_id")
+        )
         # cross-account matches: accounts sharing a template with another account
-        shared = (t.group_by("date", "template_id").agg(pl.col("account_id").sort())
-                  .filter(pl.col("account_id").list.len() > 1))
+        shared = (
+            t.group_by("date", "template_id")
+            .agg(pl.col("account_id").sort())
+            .filter(pl.col("account_id").list.len() > 1)
+        )
         sync = store.read("sync", DAYS[0], DAYS[1])
         schemas[name] = sync.schema  # one dtype, time zone name included: days of both engines concatenate
         sync = sync.with_columns(pl.col("bucket").dt.epoch("us"))
-        cells = sync.group_by("date", "template_id", "bucket").agg(pl.col("account_id").sort().str.join(","),
-                                                                  pl.col("n_requests").sum())
-        shapes[name] = (per_account, sorted(map(tuple, shared["account_id"].to_list())),
-                        cells.drop("template_id").sort(pl.all()), sync.height)
+        cells = sync.group_by("date", "template_id", "bucket").agg(
+            pl.col("account_id").sort().str.join(","), pl.col("n_requests").sum()
+        )
+        shapes[name] = (
+            per_account,
+            sorted(map(tuple, shared["account_id"].to_list())),
+            cells.drop("template_id").sort(pl.all()),
+            sync.height,
+        )
     e, s = shapes["embedded"], shapes["spark"]
     assert e[0].equals(s[0]) and e[1] == s[1] and e[2].equals(s[2]) and e[3] == s[3] > 0
     assert schemas["embedded"] == schemas["spark"]
@@ -113,8 +134,10 @@ def test_spark_run_publishes_the_same_enforcement_actions(spark, sample_raw, tmp
     for name in ("embedded", "spark"):
         runner = Runner(str(sample_raw), str(tmp_path / name), instance=dg.DagsterInstance.ephemeral(), engine=name)
         run_days(runner, DAYS)
-        published[name] = {t: runner.warehouse.read_published(t, DAYS[0], DAYS[-1]).sort("date", "account_id")
-                           for t in ("enforcement_actions", "account_scores")}
+        published[name] = {
+            t: runner.warehouse.read_published(t, DAYS[0], DAYS[-1]).sort("date", "account_id")
+            for t in ("enforcement_actions", "account_scores")
+        }
         assert not list((tmp_path / name / "store").glob("derived*/date=*/*"))  # per-request rows dropped
     e, s = published["embedded"], published["spark"]
     keys = ["date", "account_id", "action"]

@@ -10,10 +10,26 @@ import sqlglot
 from features.engine import engine_name
 from features.spark_sql import spark_sql
 
-SPARK_FILES = ["feat_account_day", "feat_account_org", "feat_account_templates", "feat_account_user_agent",
-               "feat_sync_buckets"]
-DUCKDB_ONLY = ["LIST_SUM", "DATE_BIN", "TIME_BUCKET", "EPOCH_US", "INT128", "HUGEINT", "EXCEPT", "EXCLUDE",
-               "COLLECT_LIST(CAPABILITY)", "COLLECT_LIST(USER_AGENT)", "$DAY"]
+SPARK_FILES = [
+    "feat_account_day",
+    "feat_account_org",
+    "feat_account_templates",
+    "feat_account_user_agent",
+    "feat_sync_buckets",
+]
+DUCKDB_ONLY = [
+    "LIST_SUM",
+    "DATE_BIN",
+    "TIME_BUCKET",
+    "EPOCH_US",
+    "INT128",
+    "HUGEINT",
+    "EXCEPT",
+    "EXCLUDE",
+    "COLLECT_LIST(CAPABILITY)",
+    "COLLECT_LIST(USER_AGENT)",
+    "$DAY",
+]
 
 
 @pytest.mark.parametrize("name", SPARK_FILES)
@@ -34,7 +50,7 @@ def test_ordered_first_keeps_order_and_tie_break():
 
 def test_star_exclude_expands_to_the_cte_columns():
     text = spark_sql("features/feat_account_day")
-    final = text[text.index("final AS"):text.index("FROM volume AS v")]
+    final = text[text.index("final AS") : text.index("FROM volume AS v")]
     assert "v.acct_req_count_1d" in final and "m.acct_age_days" in final and "m.account_id" not in final
 
 
@@ -47,7 +63,9 @@ def test_engine_name_is_validated(monkeypatch):
 
 
 def test_default_engine_never_imports_pyspark():
-    code = ("import sys; from pipelines.definitions import build_definitions; from features.engine import make_engine;"
-            "build_definitions(); make_engine(); assert 'pyspark' not in sys.modules, 'pyspark imported'")
+    code = (
+        "import sys; from pipelines.definitions import build_definitions; from features.engine import make_engine;"
+        "build_definitions(); make_engine(); assert 'pyspark' not in sys.modules, 'pyspark imported'"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -22,7 +22,9 @@ volume as (
         sum(input_tokens)::bigint as acct_input_tokens_1d,
         sum(output_tokens)::bigint as acct_output_tokens_1d,
         sum(output_tokens) / greatest(sum(input_tokens), 1) as acct_out_in_ratio_1d,
-        avg(case when status = 200 and output_tokens >= 0.95 * max_tokens then 1.0 else 0.0 end) as acct_near_max_share_1d,
+        avg(
+            case when status = 200 and output_tokens >= 0.95 * max_tokens then 1.0 else 0.0 end
+        ) as acct_near_max_share_1d,
         avg(case when thinking_budget is not null then 1.0 else 0.0 end) as acct_thinking_share_1d,
         coalesce(avg(thinking_budget), 0) as acct_thinking_budget_mean_1d,
         avg(max_tokens) as acct_max_tokens_mean_1d,
@@ -38,8 +40,12 @@ volume as (
         count(distinct api_key_id) as acct_distinct_keys_1d,
         count(distinct user_agent) as acct_distinct_uas_1d,
         avg(case when is_hosting_asn then 1.0 else 0.0 end) as acct_hosting_asn_share_1d,
-        avg(case when billing_country is not null and country is not null and country <> billing_country then 1.0 else 0.0 end)
-            as acct_country_mismatch_share_1d,
+        avg(
+            case
+                when billing_country is not null and country is not null and country <> billing_country then 1.0
+                else 0.0
+            end
+        ) as acct_country_mismatch_share_1d,
         avg(case when system_prompt_id is not null then 1.0 else 0.0 end) as acct_system_prompt_share_1d,
         avg(m_cot::int) as acct_cot_rate_1d,
         avg(m_rubric::int) as acct_rubric_rate_1d,
@@ -140,7 +146,9 @@ metadata as (
         a.verified::int as acct_verified,
         (a.payment_fingerprint is not null)::int as acct_payment_present,
         (w.email_domain is not null)::int as acct_webmail,
-        (a.email_domain like '%.edu' or a.email_domain like '%.edu.%' or a.email_domain like '%.ac.%')::int as acct_edu_email,
+        (
+            a.email_domain like '%.edu' or a.email_domain like '%.edu.%' or a.email_domain like '%.ac.%'
+        )::int as acct_edu_email,
         (h.asn is not null)::int as acct_signup_hosting
     from accounts as a
     left join ref_webmail_domain as w on w.email_domain = a.email_domain
