@@ -29,6 +29,7 @@ from features.derivations import (
 )
 from features.engine import SPARK_DERIVED_KIND as DERIVED_KIND
 from features.raw import RawWarehouse
+from features.releases import load_releases
 from features.spark_sql import spark_sql
 from features.store import Store
 
@@ -204,16 +205,28 @@ class SparkEngine:
         return out["features_1d"]
 
     def account_day(self, raw: RawWarehouse, store: Store, day: date) -> dict[str, pl.DataFrame]:
-        """feat_account_day, _org, _templates, _sync_buckets and _user_agent, as the embedded engine runs them."""
+        """feat_account_day, _account_org, _templates, _sync_buckets, _user_agent, feat_org and feat_release, as the
+        embedded engine runs them."""
         spark = self.spark
         read_contract(spark, raw.ready_files("accounts", day), contract.ACCOUNTS).createOrReplaceTempView("accounts")
         spark.read.parquet(self.derived_path(store, day)).createOrReplaceTempView("derived")
+        releases = load_releases(raw.files("releases"))
+        spark.createDataFrame(
+            releases.to_arrow().to_pandas(), schema="model string, released_at timestamp"
+        ).createOrReplaceTempView("releases")
         args = {"day": day}
         spark.sql(spark_sql("features/feat_account_day"), args=args).createOrReplaceTempView("account_day_rows")
         feats = _collect(spark.sql(spark_sql("features/feat_account_org")))
         ua = _collect(spark.sql(spark_sql("features/feat_account_user_agent")))
+        org = _collect(spark.sql(spark_sql("features/feat_org"), args=args))
+        release = _collect(spark.sql(spark_sql("features/feat_release"), args=args))
+        features_1d = (
+            feats.join(ua, on="account_id", how="left")
+            .join(org, on="account_id", how="left")
+            .join(release, on="account_id", how="left")
+        )
         return {
-            "features_1d": feats.join(ua, on="account_id", how="left").sort("account_id"),
+            "features_1d": features_1d.sort("account_id"),
             "templates": _collect(spark.sql(spark_sql("features/feat_account_templates"), args=args)),
             "sync": _collect(spark.sql(spark_sql("features/feat_sync_buckets"), args=args)),
         }
