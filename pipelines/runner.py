@@ -211,7 +211,7 @@ def replay(runner: Runner, days: list[date], train_when_possible: bool = True, p
             meta = runner.train(day)
             trained = day
             if progress:
-                verdict = "promoted" if meta["promoted"] else f"not promoted ({meta['gate']})"
+                verdict = "promoted" if meta["promoted"] else f"not promoted ({meta['gate'].removeprefix('- ')})"
                 progress(f"trained detector as of {day}: {verdict}")
         runner.run_day(day, trigger="backfill", reason="replay of the log warehouse, in order")
         if progress:
