@@ -95,7 +95,8 @@ def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
     cmd = (
         f"python -m benchmarks.run --sizes {args.sizes} --engines {args.engines}"
         + (f" --spark-master '{args.spark_master}'" if "spark" in args.engines else "")
-        + (f" --corpus {args.corpus}" if args.corpus else "")
+        # the corpus as a path relative to the checkout, so results name no machine's folders
+        + (f" --corpus {os.path.relpath(args.corpus, REPO)}" if args.corpus else "")
     )
     lines = [
         "# Benchmark results",
