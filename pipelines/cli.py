@@ -449,6 +449,8 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_replay(args) -> int:
+    from pipelines.lock import WarehouseBusy
+    from pipelines.resources import ManifestError
     from pipelines.runner import DayFailed, run_scenario
 
     runner = _runner(args)
@@ -459,7 +461,7 @@ def cmd_replay(args) -> int:
         return 1
     try:
         run_scenario(runner, days, args.scenario, args.model, progress=print)
-    except (DayFailed, ValueError) as exc:
+    except (DayFailed, ValueError, WarehouseBusy, ManifestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(

@@ -212,6 +212,9 @@ def test_a_lost_or_damaged_manifest_stops_the_run_until_repaired(raw_copy, tmp_p
     err = capsys.readouterr().err
     assert str(path) in err and "distill-guard repair-manifest" in err and err.count("\n") == 1
     assert not (folder / "published" / "account_scores" / "date=2026-03-04").exists()
+    assert cli.main(["replay", "--start", str(D2), "--scenario", "what-if", *args]) == 1  # a what-if stops too
+    err = capsys.readouterr().err
+    assert "distill-guard repair-manifest" in err and err.count("\n") == 1
     assert cli.main(["repair-manifest", "--warehouse", str(folder)]) == 0
     assert wh.manifest() == before
     assert cli.main(["run", "--start", "2026-03-04", *args]) == 0
