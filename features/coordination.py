@@ -71,7 +71,9 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
         accounts.filter(pl.col("payment_fingerprint").is_not_null()).select(
             "account_id", pl.lit("payment").alias("kind"), pl.col("payment_fingerprint").alias("value")
         ),
-        accounts.select(
+        # A cloud provider's network is shared by thousands of tenants (an enterprise's NAT, a pool's rented
+        # machines in the same region): there only the `client` indicator (same network and client) links.
+        accounts.filter(~pl.col("signup_asn").is_in(list(HOSTING_ASNS))).select(
             "account_id",
             pl.lit("signup_net").alias("kind"),
             pl.concat_str([net, _creation_bucket()], separator="|").alias("value"),
@@ -245,9 +247,13 @@ def coordinate(
         degree.filter((pl.col("deg") >= 2) & (pl.col("deg") <= MAX_INDICATOR_DEGREE)), on=["kind", "value"], how="semi"
     )
 
+    # Clusters grow through strong indicators only: one public prompt template, or lockstep timing on it, chains
+    # unrelated customers (a roll-out, a class, a judge pipeline) into an attack pool's component. What the weak
+    # indicators say stays on the account (acct_template_pool_orgs) and in the cluster's indicator list.
+    strong_edges = edges.filter(~pl.col("kind").is_in(WEAK_KINDS))
     comps = (
-        _components(edges)
-        if not edges.is_empty()
+        _components(strong_edges)
+        if not strong_edges.is_empty()
         else pl.DataFrame(schema={"account_id": pl.String, "component": pl.Int64})
     )
     sizes = comps.group_by("component").agg(size=pl.len())
@@ -413,6 +419,15 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
         .group_by("account_id")
         .agg(acct_cross_org_links=(pl.col("n_orgs") - 1).max())
     )
+    # The same count over weak indicators: the most other organisations sending the account's main template, or
+    # sending it in the same 10-minute windows. Evidence for the model, never a link on its own.
+    weak = edges.filter(pl.col("kind").is_in(WEAK_KINDS)).join(accounts.select("account_id", "org_id"), on="account_id")
+    weak_orgs = weak.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
+    pool = (
+        weak.join(weak_orgs, on=["kind", "value"])
+        .group_by("account_id")
+        .agg(acct_template_pool_orgs=(pl.col("n_orgs") - 1).max())
+    )
     created = accounts.select("org_id", "created_at")
     org_new = (
         created.filter(
@@ -425,11 +440,13 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     return (
         ctx.join(links, on="account_id", how="left")
         .join(cross, on="account_id", how="left")
+        .join(pool, on="account_id", how="left")
         .join(org_new, on="org_id", how="left")
         .join(org_size, on="org_id", how="left")
         .with_columns(
             pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
             pl.col("acct_cross_org_links").fill_null(0).cast(pl.Int64),
+            pl.col("acct_template_pool_orgs").fill_null(0).cast(pl.Int64),
             pl.col("org_new_accounts_7d").fill_null(0).cast(pl.Int64),
             pl.col("org_accounts_total").fill_null(0).cast(pl.Int64),
             acct_in_cluster=pl.col("cluster_id").is_not_null().cast(pl.Int32),

@@ -79,10 +79,16 @@ def candidate_actions(model: TrainedModel | None, days: list[PublishedDay], poli
     )
 
 
-def action_changes(published: pl.DataFrame, candidate: pl.DataFrame) -> pl.DataFrame:
-    """Account-days whose action differs (gained, lost or changed): date, account_id, published, candidate."""
+def action_changes(
+    published: pl.DataFrame, candidate: pl.DataFrame, watch_only: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Account-days whose action differs (gained, lost or changed): date, account_id, published, candidate.
+    Actions in ``watch_only`` count as no action (starting or stopping to watch an account enforces nothing)."""
     p = published.select("date", "account_id", pl.col("action").alias("published"))
     c = candidate.select("date", "account_id", pl.col("action").alias("candidate"))
+    if watch_only:
+        p = p.filter(~pl.col("published").is_in(watch_only))
+        c = c.filter(~pl.col("candidate").is_in(watch_only))
     both = p.join(c, on=["date", "account_id"], how="full", coalesce=True)
     return both.filter(pl.col("published").ne_missing(pl.col("candidate"))).sort("date", "account_id")
 
@@ -99,7 +105,7 @@ def change_failures(
     if not days:
         return [], {"replayed_days": 0}
     published = pl.concat([d.actions.select("date", "account_id", "action") for d in days])
-    changes = action_changes(published, candidate_actions(model, days, policy))
+    changes = action_changes(published, candidate_actions(model, days, policy), tuple(gate.watch_only))
     account_days = sum(d.features.height for d in days)
     share = changes.height / account_days if account_days else 0.0
     figures = {
@@ -112,7 +118,7 @@ def change_failures(
     if share > gate.max_action_change_share:
         failures.append(
             f"{changes.height} of {account_days} account-days ({share:.1%}) on the last {len(days)} "
-            f"published day(s) would change action; the bound is {gate.max_action_change_share:.0%}"
+            f"published day(s) would change enforcement (watching aside); the bound is {gate.max_action_change_share:.0%}"
         )
     rank = {a: i for i, a in enumerate(policy.ladder)}
     limit = rank[gate.reviewed_benign_max_action]

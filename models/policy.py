@@ -27,7 +27,13 @@ CONTENT_MARKERS = [
     "acct_near_max_share_1d",
 ]
 TENURE_COLUMNS = ["acct_age_days", "acct_verified", "acct_payment_present"]
-EVIDENCE_COLUMNS = ["acct_req_count_1d", "acct_enforced_link_count", "acct_cross_org_links", "cluster_n_orgs"]
+EVIDENCE_COLUMNS = [
+    "acct_req_count_1d",
+    "acct_enforced_link_count",
+    "acct_cross_org_links",
+    "acct_template_pool_orgs",
+    "cluster_n_orgs",
+]
 ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs"]
 # Account feature columns the policy reads beside the scores.
 POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS, *ORG_COLUMNS]
@@ -150,11 +156,24 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     }
     # An established organisation's expected behaviour (volume) corroborates nothing.
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
+    self_contained = pl.lit(False)
+    if est.self_contained is not None:
+        self_contained = (
+            established
+            & (pl.col("acct_cross_org_links").fill_null(0) == 0)
+            & (pl.col("acct_enforced_link_count").fill_null(0) == 0)
+            & (pl.col("acct_template_pool_orgs").fill_null(0) <= est.self_contained.max_template_pool_orgs)
+            & ~risky
+        )
     disagrees = trained & (pl.col("score") < cor.rules_alone_model_below)
+    if cor.volume_min_requests_1d_model_disagrees is not None:
+        busy = pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d_model_disagrees
+        lines["volume"] &= ~disagrees | busy
     return {
         "trained": trained,
         "risky_cluster": risky,
         "established": established,
+        "self_contained": self_contained,
         "model_disagrees": disagrees,
         **lines,
     }
@@ -258,9 +277,13 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
         tenured &= pl.col("acct_payment_present") == 1
     allow = pl.col("org_id").is_in(allowlist["org_id"].implode())
     df = df.with_columns(action=pl.col("_level").replace_strict(inv, default=None, return_dtype=pl.String))
+    contained = est.self_contained
+    contained_max = ladder[contained.max_action] if contained is not None else len(ladder)
     df = df.with_columns(
         protection=pl.when(allow & (pl.col("action") == "suspend"))
         .then(pl.lit("allowlisted_org"))
+        .when(pl.col("_l_self_contained") & (pl.col("_level") > contained_max))
+        .then(pl.lit("self_contained_org"))
         .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action]))
         .then(pl.lit("tenured_customer"))
         .when(pl.col("_l_established") & (pl.col("_level") > ladder[est.max_automatic_action]))
@@ -272,6 +295,8 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
     return df.with_columns(
         action=pl.when(pl.col("protection") == "allowlisted_org")
         .then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
+        .when(pl.col("protection") == "self_contained_org")
+        .then(pl.lit(contained.max_action if contained is not None else None))
         .when(pl.col("protection") == "tenured_customer")
         .then(pl.lit(tenure.above_max_goes_to))
         .when(pl.col("protection") == "established_org")

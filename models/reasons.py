@@ -50,6 +50,10 @@ PATH_SENTENCES = {
         "established verified organisation under its own corporate domain: sent to human review instead of a "
         "stronger automatic action"
     ),
+    "self_contained_org": (
+        "established verified organisation whose traffic touches no other organisation: monitored for its account "
+        "team, not acted on"
+    ),
     "no_content_evidence": "no extraction content in the account's own traffic: held at verification",
     "persistence": "first strong action held at verification until the behaviour shows on a second day",
     "rules_alone": (
@@ -278,6 +282,9 @@ SENTENCES = {
     "acct_cross_org_links": lambda r: (
         "shares payment, sign-up network or e-mail domain with "
         f"{plural(r['acct_cross_org_links'], 'other organisation')}"
+    ),
+    "acct_template_pool_orgs": lambda r: (
+        f"sends its main prompt template alongside {plural(r['acct_template_pool_orgs'], 'other organisation')}"
     ),
     "cluster_indicator_kinds": lambda r: (
         f"cluster members share {plural(r['cluster_indicator_kinds'], 'kind')} of indicator"

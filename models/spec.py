@@ -27,6 +27,9 @@ class PromotionGate(_Strict):
     max_action_change_share: float = Field(
         ge=0, le=1, description="Share of scored account-days whose action may change."
     )
+    watch_only: list[str] = Field(
+        default_factory=list, description="Actions that enforce nothing: to or from them is not a change."
+    )
     reviewed_benign_max_action: str = Field(description="A reviewed-benign account may not move above this action.")
 
 
@@ -91,6 +94,11 @@ class Corroboration(_Strict):
     rules_alone_model_disagrees: Action = Field(
         default="human_review", description="The rules alone, where the trained model disagrees."
     )
+    volume_min_requests_1d_model_disagrees: int | None = Field(
+        default=None,
+        ge=1,
+        description="Requests in the day that count as extraction volume where the trained model disagrees.",
+    )
 
     @model_validator(mode="after")
     def _independent(self) -> Corroboration:
@@ -108,6 +116,14 @@ class EstablishedOrg(_Strict):
     rules_alone: Action
     max_automatic_action: Action = "suspend"
     above_max_goes_to: Action = "human_review"
+    self_contained: SelfContained | None = None
+
+
+class SelfContained(_Strict):
+    """An established organisation whose traffic touches no other organisation."""
+
+    max_template_pool_orgs: int = Field(ge=0, description="Most other orgs sending its main template alongside.")
+    max_action: Action = Field(description="The strongest automatic action for such an organisation's accounts.")
 
 
 class Persistence(_Strict):

@@ -90,7 +90,7 @@ def test_shared_payment_makes_a_cluster_and_singletons_stay_out():
     )
 
 
-def test_template_that_is_everyones_main_job_across_orgs_links_and_a_popular_side_template_does_not():
+def test_template_that_is_everyones_main_job_across_orgs_is_pool_evidence_and_a_popular_side_template_is_not():
     farm = [f"f{i}" for i in range(4)]
     casual = [f"c{i}" for i in range(6)]
     rows = [(a, 7, 50) for a in farm]  # the farm's one template: all of their traffic
@@ -99,10 +99,24 @@ def test_template_that_is_everyones_main_job_across_orgs_links_and_a_popular_sid
     ]  # popular greeting, 5% of traffic
     acc = accounts([{"account_id": a} for a in farm + casual])
     r = coordinate(DAY, acc, features(farm + casual), templates(rows), EMPTY_SYNC)
-    assert sorted(r.members["account_id"]) == farm
+    pool = dict(r.context.select("account_id", "acct_template_pool_orgs").iter_rows())
+    assert {a: pool[a] for a in farm} == dict.fromkeys(farm, 3)
+    assert {a: pool[a] for a in casual} == dict.fromkeys(casual, 0)
+    # A shared template alone never makes a cluster: unrelated customers send public templates too.
+    assert r.members.is_empty()
 
 
-def test_lockstep_buckets_link_accounts_of_different_orgs():
+def test_template_shared_across_orgs_does_not_chain_two_payment_pools_into_one_cluster():
+    pool_a, pool_b = ["a1", "a2", "a3"], ["b1", "b2", "b3"]
+    acc = accounts([{"account_id": a, "payment_fingerprint": f"pay_{a[0]}"} for a in pool_a + pool_b])
+    r = coordinate(DAY, acc, features(pool_a + pool_b), templates([(a, 7, 50) for a in pool_a + pool_b]), EMPTY_SYNC)
+    clusters = r.members.group_by("cluster_id").agg(pl.col("account_id").sort())["account_id"].to_list()
+    assert sorted(clusters) == [pool_a, pool_b]
+    # The template still shows among each cluster's indicators.
+    assert all(any("template" in s for s in ind) for ind in r.clusters["indicators"])
+
+
+def test_lockstep_buckets_count_as_pool_evidence_and_describe_a_payment_cluster():
     ids = ["x1", "x2", "x3"]
     bucket = [datetime(2026, 2, 10, h, 0, tzinfo=UTC) for h in (1, 2, 3)]
     sync = pl.DataFrame(
@@ -112,6 +126,10 @@ def test_lockstep_buckets_link_accounts_of_different_orgs():
     # The template is a fifth of each account's traffic: too little for the template indicator, enough for lockstep.
     tpl = templates([(a, 5, 12) for a in ids] + [(a, 50 + i * 10 + k, 12) for i, a in enumerate(ids) for k in range(4)])
     r = coordinate(DAY, accounts([{"account_id": a} for a in ids]), features(ids), tpl, sync)
+    assert r.members.is_empty()
+    assert r.context["acct_template_pool_orgs"].to_list() == [2, 2, 2]
+    paid = accounts([{"account_id": a, "payment_fingerprint": "pay_x"} for a in ids])
+    r = coordinate(DAY, paid, features(ids), tpl, sync)
     assert sorted(r.members["account_id"]) == ids
     assert any("10-minute" in s for s in r.clusters["indicators"][0])
 
@@ -157,9 +175,29 @@ def test_a_shared_university_domain_links_nobody():
             "email_domain": ["state-tech.edu", "state-tech.edu"],
             "payment_fingerprint": [None, None],
             "signup_ip": ["10.0.0.1", "99.0.0.1"],
+            "signup_asn": [7922, 7922],
             "created_at": [T, T],
         },
         schema_overrides={"payment_fingerprint": pl.String},
     )
     kinds = set(static_indicators(acc)["kind"])
     assert "email_domain" not in kinds, "a university's domain is public, like webmail"
+
+
+def test_a_cloud_network_links_sign_ups_only_through_the_same_client():
+    from features.reference import HOSTING_ASNS
+
+    cloud = sorted(HOSTING_ASNS)[0]
+    # An enterprise's SSO client behind a cloud NAT, and a pool renting a machine in the same /24, the same week.
+    rollout, ids = ["r1", "r2", "r3"], ["r1", "r2", "r3", "pool1"]
+    rows = [{"account_id": a, "org_id": "org_corp" if a in rollout else None} for a in ids]
+    acc = accounts([{**r, "signup_ip": "95.216.7.10", "signup_asn": cloud} for r in rows])
+    agents = pl.Series(["corp-sso/2.1"] * 3 + ["farm/1"])
+    feats = features(ids, orgs=["org_corp"] * 3 + ["org_pool1"]).with_columns(acct_top_user_agent_1d=agents)
+    tpl = templates([(a, 100 + i, 10) for i, a in enumerate(ids)])
+    r = coordinate(DAY, acc, feats, tpl, EMPTY_SYNC)
+    assert sorted(r.members["account_id"]) == rollout
+    assert r.context.filter(pl.col("account_id") == "pool1")["acct_cross_org_links"].to_list() == [0]
+    # The same /24 on a residential or office network still links.
+    acc = accounts([{**r, "signup_ip": "73.1.1.10", "signup_asn": 7922} for r in rows])
+    assert sorted(coordinate(DAY, acc, feats, tpl, EMPTY_SYNC).members["account_id"]) == sorted(ids)

@@ -170,7 +170,7 @@ def test_gate_rejects_too_many_action_changes_and_the_previous_model_keeps_scori
     )
     monkeypatch.setattr(scoring, "load_spec", lambda: strict)
     meta = runner.train(date(2026, 3, 17))
-    assert not meta["promoted"] and "would change action" in meta["gate"]
+    assert not meta["promoted"] and "would change enforcement" in meta["gate"]
     assert reg.current() == current and meta["current"] == current
     assert reg.gate(meta["version"])["passed"] is False
     version, why = model_registry.model_for_day(runner.warehouse, NEXT)

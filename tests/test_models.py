@@ -343,7 +343,15 @@ def test_cluster_evidence_escalates_members():
 def test_rules_floor_catches_behaviours_the_model_has_not_learned():
     _, a = act(
         [
-            {"account_id": "new_kind", "org_id": "o", "score": 0.02, "rules_score": 0.55, "acct_cot_rate_1d": 0.9},
+            # A harvest at hundreds a day that no reviewed label has shown the model yet.
+            {
+                "account_id": "new_kind",
+                "org_id": "o",
+                "score": 0.02,
+                "rules_score": 0.55,
+                "acct_cot_rate_1d": 0.9,
+                "acct_req_count_1d": 300.0,
+            },
             {"account_id": "quiet", "org_id": "o2", "score": 0.02, "rules_score": 0.25},
         ]
     )

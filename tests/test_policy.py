@@ -68,7 +68,7 @@ def test_rules_alone_go_to_human_review():
 @pytest.mark.parametrize(
     "line",
     [
-        {"acct_req_count_1d": 60.0},
+        {"acct_req_count_1d": 60.0, "score": 0.25},
         {"acct_enforced_link_count": 3, "acct_cross_org_links": 2},
         {"score": 0.4},
         {"cluster_id": "hot", "cluster_n_orgs": 5, "acct_cross_org_links": 2},
@@ -90,6 +90,16 @@ def test_rules_floor_acts_with_model_coordination_or_volume(line):
     )
     assert a["x"]["action"] in ("rate_limit", "require_verification")
     assert a["x"]["trigger"] in ("rules_floor", "band", "cluster_escalation")
+
+
+def test_volume_corroborates_nothing_where_the_trained_model_disagrees():
+    # The independent world's busy researcher: 62 requests asking for the steps; the model has looked: 0.01.
+    row = {"account_id": "busy", "org_id": "lab", "rules_score": 0.55, "acct_cot_rate_1d": 0.45}
+    looked = act([{**row, "score": 0.01, "acct_req_count_1d": 62.0}])[1]["busy"]
+    assert looked["action"] == "monitor" and "volume" not in looked["corroboration"]
+    # Where the model is undecided (not below rules_alone_model_below), volume still corroborates the rules.
+    undecided = act([{**row, "score": 0.25, "acct_req_count_1d": 62.0}])[1]["busy"]
+    assert undecided["action"] == "rate_limit" and "volume" in undecided["corroboration"]
 
 
 def test_cold_start_band_is_the_rules_and_needs_what_they_need():
@@ -159,29 +169,65 @@ def test_established_org_at_volume_needs_model_or_coordination():
     a = act([harness])[1]["h"]
     assert a["action"] == "monitor" and a["trigger"] == "rules_floor"
     assert a["reasons"][0].startswith("established verified organisation")
-    assert act([{**harness, "score": 0.6, "acct_cot_rate_1d": 0.5}])[1]["h"]["action"] == "require_verification"
+    agreed = {**harness, "score": 0.6, "acct_cot_rate_1d": 0.5}
+    # With the model agreeing: verification where the harness's template runs in step with other organisations,
+    # monitored for the account team where nothing links it outside its own organisation.
+    assert act([{**agreed, "acct_template_pool_orgs": 5}])[1]["h"]["action"] == "require_verification"
+    assert act([agreed])[1]["h"]["protection"] == "self_contained_org"
     for broken in (
         {"org_corporate_domain": 0},
         {"acct_payment_orgs": 3},
         {"org_age_days": 5.0},
         {"org_verified_share": 0.2},
     ):
-        assert act([{**harness, **broken}])[1]["h"]["action"] == "rate_limit", broken
+        # Not established, and the model undecided: the volume corroborates the rules.
+        assert act([{**harness, **broken, "score": 0.25}])[1]["h"]["action"] == "rate_limit", broken
 
 
 def test_established_org_is_never_past_verification_automatically():
-    # A judge pipeline the model scores 1.0 on rubric grading, with rules, content and a second day: human review.
+    # A judge pipeline the model scores 1.0 on rubric grading, with rules, content and a second day, sending a
+    # public rubric template in the same windows as 52 other organisations: human review.
     judge = {
         "account_id": "j",
         "org_id": "evals",
         "score": 1.0,
         "rules_score": 0.9,
         "acct_rubric_rate_1d": 1.0,
+        "acct_template_pool_orgs": 52,
         **ESTABLISHED,
     }
     a = act([judge], prior=prior("j", score=1.0))[1]["j"]
     assert a["action"] == "human_review" and a["protection"] == "established_org" and a["trigger"] == "protection"
     assert a["reasons"][0].startswith("established verified organisation")
+
+
+def test_self_contained_established_org_is_monitored_and_any_outside_link_lifts_it():
+    # A red-team vendor under contract: the model scores its probing 1.0 on a second day, rules and content agree,
+    # and nothing links its accounts to another organisation.
+    redteam = {
+        "account_id": "rt",
+        "org_id": "vendor",
+        "score": 1.0,
+        "rules_score": 0.7,
+        "acct_probe_rate_1d": 0.35,
+        "acct_template_pool_orgs": 0,
+        **ESTABLISHED,
+    }
+    a = act([redteam], prior=prior("rt", score=1.0))[1]["rt"]
+    assert a["action"] == "monitor" and a["protection"] == "self_contained_org" and a["trigger"] == "protection"
+    assert a["reasons"][0].startswith("established verified organisation whose traffic touches no other")
+    # A reseller mixing a campaign into its customers' traffic sends the pool's template with 15 other orgs;
+    # a shared payment instrument or a link to an enforced account lifts the protection just the same.
+    for link in (
+        {"acct_template_pool_orgs": 15},
+        {"acct_cross_org_links": 1},
+        {"acct_enforced_link_count": 1, "acct_cross_org_links": 1},
+    ):
+        linked = act([{**redteam, **link}], prior=prior("rt", score=1.0))[1]["rt"]
+        assert linked["action"] != "monitor" and linked["protection"] != "self_contained_org", link
+    # Not established (a new organisation): no such protection.
+    young = act([{**redteam, "org_age_days": 5.0}], prior=prior("rt", score=1.0))[1]["rt"]
+    assert young["protection"] != "self_contained_org"
 
 
 def test_prior_evidence_is_point_in_time():

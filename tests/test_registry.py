@@ -117,3 +117,22 @@ def test_day_dependencies_name_missing_and_later_days():
     assert "2026-03-07, 2026-03-09 is not published" in problems[0] and "2026-03-12" in problems[1]
     assert dependency_problems(published, d, ReplaySettings(allow_gap=True, allow_later_days=True)) == []
     assert dependency_problems(published, d, ReplaySettings(scenario="x")) == [], "a what-if publishes nothing"
+
+
+def test_gate_counts_enforcement_changes_and_not_starting_or_stopping_to_watch():
+    from models.gate import action_changes
+
+    day = date(2026, 3, 5)
+
+    def frame(rows):
+        return pl.DataFrame(
+            [{"date": day, "account_id": a, "action": x} for a, x in rows],
+            schema={"date": pl.Date, "account_id": pl.String, "action": pl.String},
+        )
+
+    published = frame([("a", "monitor"), ("b", "require_verification"), ("c", "rate_limit"), ("d", "monitor")])
+    candidate = frame([("b", "suspend"), ("c", "monitor"), ("d", "monitor"), ("e", "monitor"), ("f", "rate_limit")])
+    every = action_changes(published, candidate)
+    assert every["account_id"].to_list() == ["a", "b", "c", "e", "f"]
+    enforcement = action_changes(published, candidate, ("monitor",))
+    assert enforcement["account_id"].to_list() == ["b", "c", "f"]
