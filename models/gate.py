@@ -118,7 +118,8 @@ def change_failures(
     if share > gate.max_action_change_share:
         failures.append(
             f"{changes.height} of {account_days} account-days ({share:.1%}) on the last {len(days)} "
-            f"published day(s) would change enforcement (watching aside); the bound is {gate.max_action_change_share:.0%}"
+            f"published day(s) would change enforcement (watching aside); "
+            f"the bound is {gate.max_action_change_share:.0%}"
         )
     rank = {a: i for i, a in enumerate(policy.ladder)}
     limit = rank[gate.reviewed_benign_max_action]
