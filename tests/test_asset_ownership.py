@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines.definitions import ASSETS, build_definitions
-from pipelines.resources import PUBLISHED_TABLES
+from pipelines.resources import PUBLICATION_TABLES, PUBLISHED_TABLES
 from pipelines.runner import DayFailed, Runner
 from pipelines.tables import PUBLISHED, STORE, TABLE_TAG, NotOwner, OwnedStore, owners, tables_in
 
@@ -64,6 +64,18 @@ def test_the_replayed_warehouse_holds_only_owned_tables(published_sample):
     assert stored <= set(found), f"stored tables without an owner: {sorted(stored - set(found))}"
     published = {p.name for p in (wh / "published").iterdir() if p.is_dir() and p.name != "superseded"}
     assert published == set(tables_in(ASSETS, PUBLISHED))
+
+
+def test_the_analysts_database_holds_owned_tables_and_the_publications_own(published_sample):
+    """Its views read the owned published tables; its few base tables are written by the publication itself."""
+    from pipelines.describe import open_warehouse
+
+    con = open_warehouse(published_sample["db"])
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    views = {r[0] for r in con.execute("select view_name from duckdb_views() where schema_name = 'main'").fetchall()}
+    con.close()
+    assert tables == set(PUBLICATION_TABLES)
+    assert set(PUBLISHED_TABLES) <= views
 
 
 def test_the_published_rows_are_the_owners_rows(published_sample):
