@@ -13,7 +13,7 @@ from models.daily_charts import WINDOW_DAYS, daily_charts, inline
 from models.spec import load_policy
 from pipelines.history import ReplaySettings, publish_with_history, read_day
 from pipelines.ingest import partition_day
-from pipelines.partitions import daily_asset
+from pipelines.partitions import daily_asset, daily_partitions
 from pipelines.resources import PUBLISHED_TABLES, EnforcementWarehouse, RawLogWarehouse
 
 COMMON = daily_asset("publishing")
@@ -66,6 +66,7 @@ def published_day(
 
 
 @dg.asset_check(
+    partitions_def=daily_partitions,  # results keyed to the day they checked
     asset=published_day,
     blocking=True,
     description=(
@@ -176,8 +177,14 @@ def daily_summary(
     window = warehouse.read_published("enforcement_actions", day - timedelta(days=WINDOW_DAYS - 1), day)
     charts = daily_charts(path.parent, day, tables["account_scores"], window)
     path.write_text(text + "\n## Charts\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in charts) + "\n")
+    counts = dict(tables["enforcement_actions"].group_by("action").len().iter_rows())
+    by_action = [dg.TableRecord({"action": a, "accounts": counts.get(a, 0)}) for a in load_policy().strength_order()]
     return dg.MaterializeResult(
         metadata={
+            "actions_by_type": dg.MetadataValue.table(
+                records=by_action,
+                schema=dg.TableSchema(columns=[dg.TableColumn("action", "string"), dg.TableColumn("accounts", "int")]),
+            ),
             "summary": dg.MetadataValue.md(text),
             "path": dg.MetadataValue.path(str(path)),
             "charts": dg.MetadataValue.md("\n\n".join(inline(p) for p in charts)),
