@@ -18,7 +18,7 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore")
 
-FEATURE_STEPS = ["request_derivations", "account_day_features", "coordination_clusters", "account_features"]
+FEATURE_STEPS = ["request_derivations", "account_day_features", "coordination", "account_features"]  # step names
 
 
 def peak_mb() -> float:

@@ -1,6 +1,8 @@
 """One day's feature stage: derivations, account-day features, trailing windows, coordination.
 
-Point-in-time: day D reads its own partitions and stored results of days before D, never after.
+Point-in-time: day D reads its own partitions and stored results of days before D, never after. The stored
+tables are named like the Dagster assets that own them (pipelines/tables.py); coordination and the model-ready
+features return frames and their assets store them.
 """
 
 from __future__ import annotations
@@ -33,16 +35,18 @@ NON_FEATURES = {
 
 # Derived requests are the one per-request intermediate; older days are not read again.
 DERIVED_RETENTION_DAYS = 3
+DERIVED = "request_derivations"  # the stored table of per-request derivations
+CLUSTERS = "coordination_clusters"  # clusters as coordination finds them, before scoring
 
 
 def derive(raw: RawWarehouse, store: Store, day: date) -> None:
-    derive_day(raw.ready_files("requests", day), store.path("derived", day))
-    store.prune("derived", before=day - timedelta(days=DERIVED_RETENTION_DAYS))
+    derive_day(raw.ready_files("requests", day), store.path(DERIVED, day))
+    store.prune(DERIVED, before=day - timedelta(days=DERIVED_RETENTION_DAYS))
 
 
 def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
     releases = load_releases(raw.files("releases"))
-    out = account_day(con, store.path("derived", day), raw.ready_files("accounts", day), day, releases)
+    out = account_day(con, store.path(DERIVED, day), raw.ready_files("accounts", day), day, releases)
     store.write("features_1d", day, out["features_1d"])
     store.write("templates", day, out["templates"])
     store.write("sync", day, out["sync"])
@@ -57,8 +61,8 @@ def coordination(
     partner: pl.DataFrame | None = None,
     key: bytes | None = None,
 ) -> Coordination:
-    """``partner``: indicators imported from partners' STIX bundles, valid on ``day``; ``key``: the warehouse's
-    fingerprint key."""
+    """The day's clusters, members and per-account cluster context (stored by the caller). ``partner``: indicators
+    imported from partners' STIX bundles, valid on ``day``; ``key``: the warehouse's fingerprint key."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
     feats, templates = store.read("features_1d", lo, day), store.read("templates", lo, day)
@@ -73,9 +77,6 @@ def coordination(
         _partner_edges(partner, accounts, feats, templates),
         key=key,
     )
-    store.write("cluster_members", day, result.members)
-    store.write("clusters", day, result.clusters)
-    store.write("cluster_context", day, result.context)
     return result
 
 
@@ -102,28 +103,12 @@ def _or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def account_features(con: duckdb.DuckDBPyConnection, store: Store, day: date, context: pl.DataFrame) -> pl.DataFrame:
-    """The published ``account_features`` rows: 1-day, 7-day and cluster-context features joined."""
+    """The ``account_features`` rows (stored by the caller): 1-day, 7-day and cluster-context features joined."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     window = account_window(con, store.read("features_1d", lo, day), store.read("templates", lo, day), day)
     today = store.read("features_1d", day, day)
     feats = today.join(window, on="account_id", how="left").join(context, on="account_id", how="left")
-    feats = feats.sort("account_id")
-    store.write("account_features", day, feats)
-    return feats
-
-
-def build_day(
-    con: duckdb.DuckDBPyConnection,
-    raw: RawWarehouse,
-    store: Store,
-    day: date,
-    enforced_accounts: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, Coordination]:
-    """The whole feature stage for ``day`` (library entry point for tests and benchmarks)."""
-    derive(raw, store, day)
-    account_features_1d(con, raw, store, day)
-    coord = coordination(raw, store, day, enforced_accounts)
-    return account_features(con, store, day, coord.context), coord
+    return feats.sort("account_id")
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:

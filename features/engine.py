@@ -16,14 +16,17 @@ import duckdb
 import polars as pl
 
 from features import daily
+from features.daily import DERIVED
 from features.raw import RawWarehouse
 from features.store import Store
 
 ENGINE_ENV = "DISTILL_GUARD_ENGINE"
 MASTER_ENV = "DISTILL_GUARD_SPARK_MASTER"
 ENGINES = ("embedded", "spark")
-SPARK_DERIVED_KIND = "derived_spark"  # Spark's part files of a day, beside the embedded engine's "derived" file
-DERIVED_KINDS = ("derived", SPARK_DERIVED_KIND)  # per-request rows: dropped once the day is published
+# Per-request rows of a day (one table, named like the asset that owns it): the embedded engine's part.parquet,
+# Spark's part files in its spark/ subfolder. Dropped once the day is published.
+DERIVED_KIND = DERIVED
+SPARK_SUBFOLDER = "spark"
 
 
 class Engine(Protocol):
@@ -35,7 +38,7 @@ class Engine(Protocol):
     def account_features_1d(
         self, con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date
     ) -> pl.DataFrame:
-        """Write the day's features_1d, templates and sync partitions; returns features_1d."""
+        """Write the day's features_1d, templates and sync tables (the store refuses others); returns features_1d."""
 
 
 def summarise(derived: pl.LazyFrame) -> dict:
@@ -59,7 +62,7 @@ class EmbeddedEngine:
 
     def derive(self, raw: RawWarehouse, store: Store, day: date) -> dict:
         daily.derive(raw, store, day)
-        return summarise(pl.scan_parquet(store.path("derived", day)))
+        return summarise(pl.scan_parquet(store.path(DERIVED, day)))
 
     def account_features_1d(self, con, raw, store, day) -> pl.DataFrame:
         return daily.account_features_1d(con, raw, store, day)

@@ -27,7 +27,7 @@ from features.derivations import (
     TEMPLATE_HEAD_CHARS,
     TEMPLATE_TAIL_CHARS,
 )
-from features.engine import SPARK_DERIVED_KIND as DERIVED_KIND
+from features.engine import DERIVED_KIND, SPARK_SUBFOLDER
 from features.raw import RawWarehouse
 from features.releases import load_releases
 from features.spark_sql import spark_sql
@@ -182,8 +182,8 @@ class SparkEngine:
         (e.g. s3a://bucket/scratch; expire it with a bucket lifecycle rule), else the Store's folder (local mode)."""
         scratch = os.environ.get(SCRATCH_ENV, "").rstrip("/")
         if scratch:
-            return f"{spark_uri(scratch)}/{DERIVED_KIND}/date={day.isoformat()}"
-        return str(store.path(DERIVED_KIND, day).parent)
+            return f"{spark_uri(scratch)}/{DERIVED_KIND}/date={day.isoformat()}/{SPARK_SUBFOLDER}"
+        return str(store.path(DERIVED_KIND, day).parent / SPARK_SUBFOLDER)
 
     def derive(self, raw: RawWarehouse, store: Store, day: date) -> dict:
         spark = self.spark

@@ -6,6 +6,7 @@ into place, so a reader sees the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,17 +44,13 @@ class Store:
         """Delete the partition of ``kind`` for ``day`` (per-request rows once the day is published)."""
         folder = self.path(kind, day).parent
         if folder.is_dir():
-            for f in folder.iterdir():
-                f.unlink()
-            folder.rmdir()
+            shutil.rmtree(folder)
 
     def prune(self, kind: str, before: date) -> None:
         """Delete the partitions of ``kind`` for days before ``before``."""
         for folder in (Path(self.root) / kind).glob("date=*"):
             if date.fromisoformat(folder.name.split("=", 1)[1]) < before:
-                for f in folder.iterdir():
-                    f.unlink()
-                folder.rmdir()
+                shutil.rmtree(folder)
 
     def read(self, kind: str, first: date, last: date) -> pl.DataFrame | None:
         """Rows of the days ``first``..``last`` that exist, in day order; None when there are none."""

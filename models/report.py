@@ -20,6 +20,8 @@ NON_MONITOR = [a for a in _POLICY.actions() if a != _POLICY.ladder[0]]
 CALIBRATION_TOLERANCE = 0.15
 
 
+# Long on purpose: one linear pass from the replayed tables to every figure of the report, a block per section;
+# helpers would pass a dozen truth-joined frames back and forth.
 def analyse(
     raw: Path, tables: dict, trained: date | None, out: Path, hard_negatives: list[str]
 ) -> tuple[dict, dict, list[str]]:
@@ -158,6 +160,8 @@ def analyse(
     return metrics, sections, pngs
 
 
+# Long on purpose: the per-account outcome flags and every rate built from them share one frame; the returned
+# dict is the schema of the report's rates.
 def action_rates(
     truth_days: pl.DataFrame, actions: pl.DataFrame, campaigns: pl.DataFrame, hard_negatives: list[str]
 ) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
@@ -279,6 +283,7 @@ def _md(frame: pl.DataFrame) -> str:
     return "\n".join(rows)
 
 
+# Long on purpose: the report's template, top to bottom.
 def render(m: dict, s: dict, pngs: list[str]) -> str:
     f = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))  # noqa: E731
     lines = [

@@ -522,6 +522,7 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+# Long on purpose: every subcommand and flag in one flat declaration, read top to bottom like --help.
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="distill-guard", description="Find LLM distillation campaigns in API traffic logs."

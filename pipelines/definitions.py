@@ -14,17 +14,17 @@ from pipelines.engine import FeatureEngine
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DAILY_GROUPS = ("ingest", "features", "scoring", "publishing")
+DAILY_GROUPS = ("ingest", "intermediate", "features", "scoring", "publishing")
 
 ASSETS = [
     ingest.raw_partition,
     features.request_derivations,
-    features.account_day_features,
-    features.coordination_clusters,
+    features.account_day_features,  # features_1d, templates, sync
+    features.coordination,  # cluster_members, coordination_clusters, cluster_context
     features.account_features,
     scoring.detector_model,
-    scoring.account_scores,
-    scoring.enforcement_actions,
+    scoring.scores,  # model_scores, clusters
+    scoring.policy,  # account_scores, enforcement_actions
     publishing.published_day,
     publishing.daily_summary,
 ]

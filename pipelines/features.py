@@ -1,4 +1,4 @@
-"""Feature stage assets: thin wrappers over the ``features`` library, one per step."""
+"""Feature stage assets: thin wrappers over the ``features`` library, each named after the table(s) it owns."""
 
 from datetime import timedelta
 
@@ -8,70 +8,127 @@ import polars as pl
 from features import daily
 from features.coordination import WINDOW_DAYS
 from features.coordination_config import coordination_config
-from pipelines import describe
+from features.privacy import user_agent_family
 from pipelines.engine import FeatureEngine
 from pipelines.ingest import partition_day, raw_partition
-from pipelines.partitions import daily_asset
+from pipelines.partitions import daily_asset, daily_multi_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.sharing import partner_indicators
+from pipelines.tables import PUBLISHED, STORE, column_schema, owned_store, store_table, table_spec, table_tags
 
-COMMON = daily_asset("features")
+INTERMEDIATE = "intermediate"  # working tables the published ones are computed from
 
 
 @dg.asset(
     kinds={"polars", "spark"},
     deps=[raw_partition],
+    tags=table_tags(STORE),
     description=(
         "Per-request derivations: template id, near-duplicate signature, markers, capability (Polars streamed, or "
-        "Spark)."
+        "Spark). Kept for the run only: dropped once the day is published."
     ),
-    **COMMON,
+    **daily_asset(INTERMEDIATE),
 )
 def request_derivations(
     context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse, engine: FeatureEngine
 ) -> dg.MaterializeResult:
     day = partition_day(context)
-    summary = engine.engine().derive(raw.warehouse(), warehouse.store(), day)
+    summary = engine.engine().derive(raw.warehouse(), owned_store(context, warehouse.store()), day)
     metadata = {k: (float(v) if isinstance(v, float) else int(v)) for k, v in summary.items()}
-    return dg.MaterializeResult(metadata={**metadata, "engine": engine.chosen})
-
-
-@dg.asset(
-    kinds={"duckdb", "sql", "spark"},
-    deps=[request_derivations],
-    description=(
-        "Account-day features (volume, timing, errors, infrastructure, metadata, content) from the SQL in sql/features."
-    ),
-    **COMMON,
-)
-def account_day_features(
-    context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse, engine: FeatureEngine
-) -> dg.MaterializeResult:
-    day = partition_day(context)
-    with warehouse.compute() as con:
-        feats = engine.engine().account_features_1d(con, raw.warehouse(), warehouse.store(), day)
     return dg.MaterializeResult(
-        metadata={
-            "accounts": feats.height,
-            "requests": int(feats["acct_req_count_1d"].sum()),
-            "median_top_template_share": float(feats["acct_top_template_share_1d"].median() or 0),
-            "engine": engine.chosen,
-        }
+        metadata={**metadata, "dagster/row_count": int(summary["requests"]), "engine": engine.chosen}
     )
 
 
-@dg.asset(
-    kinds={"polars", "scipy"},
-    deps=[account_day_features],
-    description=(
-        "Coordinated clusters over the trailing 7 days: shared payment, networks, templates, lockstep timing, links "
-        "to enforced pools."
-    ),
-    **COMMON,
+@dg.multi_asset(
+    name="account_day_features",
+    specs=[
+        table_spec(
+            "features_1d",
+            STORE,
+            INTERMEDIATE,
+            "Account-day features (volume, timing, errors, infrastructure, metadata, content) from sql/features.",
+            {"duckdb", "sql", "spark"},
+            deps=[request_derivations],
+        ),
+        table_spec(
+            "templates",
+            STORE,
+            INTERMEDIATE,
+            "Requests per account and prompt template of the day (template history, coordination).",
+            {"duckdb", "sql", "spark"},
+            deps=[request_derivations],
+        ),
+        table_spec(
+            "sync",
+            STORE,
+            INTERMEDIATE,
+            "Requests per account, shared template and 10-minute bucket of the day (lockstep timing).",
+            {"duckdb", "sql", "spark"},
+            deps=[request_derivations],
+        ),
+    ],
+    **daily_multi_asset(),
 )
-def coordination_clusters(
-    context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse
-) -> dg.MaterializeResult:
+def account_day_features(
+    context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse, engine: FeatureEngine
+):
+    day = partition_day(context)
+    store = owned_store(context, warehouse.store())
+    with warehouse.compute() as con:  # the engine writes the three tables through the owned store
+        feats = engine.engine().account_features_1d(con, raw.warehouse(), store, day)
+    yield reported(
+        "features_1d",
+        feats,
+        requests=int(feats["acct_req_count_1d"].sum()),
+        median_top_template_share=float(feats["acct_top_template_share_1d"].median() or 0),
+        engine=engine.chosen,
+    )
+    for table in ("templates", "sync"):
+        yield reported(table, store.read(table, day, day))
+
+
+def reported(table: str, frame: pl.DataFrame | None, **metadata) -> dg.MaterializeResult:
+    """What the UI shows of a table the engine stored: rows and columns."""
+    frame = frame if frame is not None else pl.DataFrame()
+    return dg.MaterializeResult(
+        asset_key=table,
+        metadata={"dagster/row_count": frame.height, "dagster/column_schema": column_schema(table, frame), **metadata},
+    )
+
+
+@dg.multi_asset(
+    name="coordination",
+    specs=[
+        table_spec(
+            "cluster_members",
+            PUBLISHED,
+            "features",
+            "Accounts of each coordinated cluster of the day (published).",
+            {"polars", "scipy"},
+            deps=["features_1d", "templates", "sync"],
+        ),
+        table_spec(
+            daily.CLUSTERS,
+            STORE,
+            INTERMEDIATE,
+            f"Coordinated clusters over the trailing {WINDOW_DAYS} days, before scoring: shared payment, networks, "
+            "templates, lockstep timing, links to enforced pools.",
+            {"polars", "scipy"},
+            deps=["features_1d", "templates", "sync"],
+        ),
+        table_spec(
+            "cluster_context",
+            STORE,
+            INTERMEDIATE,
+            "Per-account cluster features of the day (the cluster context joined into account_features).",
+            {"polars", "scipy"},
+            deps=["features_1d", "templates", "sync"],
+        ),
+    ],
+    **daily_multi_asset(),
+)
+def coordination(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse):
     day = partition_day(context)
     hydra = coordination_config().hydra  # features/coordination.yaml
     enforced = warehouse.read_published(
@@ -80,56 +137,50 @@ def coordination_clusters(
     if enforced is not None:
         enforced = enforced.filter(pl.col("action").is_in(list(hydra.enforced_actions))).select("account_id").unique()
     partner = partner_indicators(warehouse, day)
-    result = daily.coordination(
-        raw.warehouse(), warehouse.store(), day, enforced, partner, key=warehouse.fingerprint_key()
-    )
-    top = result.clusters.sort("n_accounts", descending=True).head(5)
-    return dg.MaterializeResult(
-        metadata={
-            "clusters": result.clusters.height,
-            "clustered_accounts": result.members.height,
-            "largest_clusters": dg.MetadataValue.md(
-                "\n".join(
-                    f"- {r['cluster_id']}: {r['n_accounts']} accounts; {'; '.join(r['indicators'] or [])}"
-                    for r in top.iter_rows(named=True)
-                )
-                or "none"
+    store = owned_store(context, warehouse.store())
+    result = daily.coordination(raw.warehouse(), store, day, enforced, partner, key=warehouse.fingerprint_key())
+    top = result.clusters.sort(["n_accounts", "cluster_id"], descending=[True, False]).head(5)
+    yield store_table(store, "cluster_members", day, result.members)
+    yield store_table(
+        store,
+        daily.CLUSTERS,
+        day,
+        result.clusters,
+        largest_clusters=dg.MetadataValue.table(
+            records=[
+                dg.TableRecord({**r, "indicators": "; ".join(r["indicators"] or [])})
+                for r in top.select("cluster_id", "n_accounts", "indicators").iter_rows(named=True)
+            ],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn("cluster_id", "string"),
+                    dg.TableColumn("n_accounts", "int"),
+                    dg.TableColumn("indicators", "string"),
+                ]
             ),
-        }
+        ),
     )
+    yield store_table(store, "cluster_context", day, result.context)
 
 
 @dg.asset(
     kinds={"duckdb", "polars"},
-    deps=[coordination_clusters],
+    deps=["features_1d", "templates", "cluster_context"],
+    tags=table_tags(PUBLISHED),
     description=(
-        f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account."
+        f"Model-ready account features: 1-day, {WINDOW_DAYS}-day and cluster context, one row per active account; "
+        "client families, not raw client strings (published)."
     ),
-    **COMMON,
+    **daily_asset("features"),
 )
 def account_features(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse) -> dg.MaterializeResult:
     day = partition_day(context)
-    store = warehouse.store()
+    store = owned_store(context, warehouse.store())
     cluster_context = store.read("cluster_context", day, day)
     if cluster_context is None:
-        raise dg.Failure(f"no cluster context stored for {day}; materialise coordination_clusters first")
+        raise dg.Failure(f"no cluster_context stored for {day}; materialise the coordination step first")
     with warehouse.compute() as con:
         feats = daily.account_features(con, store, day, cluster_context)
-    return dg.MaterializeResult(
-        metadata={
-            "accounts": feats.height,
-            "columns": len(feats.columns),
-            "dagster/row_count": feats.height,
-            "dagster/column_schema": column_schema("account_features", feats),
-        }
-    )
-
-
-def column_schema(table: str, frame: pl.DataFrame) -> dg.TableSchema:
-    """The table's columns with their types and the catalogue's descriptions (the UI's column view)."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name=c, type=str(t), description=describe.description(table, c) or "")
-            for c, t in frame.schema.items()
-        ]
-    )
+    # Client families only: raw client strings stay in features_1d, a working table that is never published.
+    feats = feats.with_columns(user_agent_family("acct_top_user_agent_1d"))
+    return store_table(store, "account_features", day, feats, columns=len(feats.columns))

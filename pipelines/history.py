@@ -27,6 +27,7 @@ from features.store import Store
 from models.registry import append_jsonl, read_jsonl
 from models.scoring import COLD_START_VERSION
 from pipelines.ingest import raw_partition
+from pipelines.partitions import daily_partitions
 from pipelines.resources import EnforcementWarehouse
 
 TRIGGERS = ("nightly", "backfill", "cascade", "manual", "replay")
@@ -320,6 +321,7 @@ def _sql_list(files: list[str]) -> str:
 
 
 @dg.asset_check(
+    partitions_def=daily_partitions,  # results keyed to the day they checked
     asset=raw_partition,
     blocking=True,
     description="Day dependencies: every earlier day inside the lookback is published (or the gap is "

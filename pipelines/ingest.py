@@ -7,7 +7,7 @@ import duckdb
 
 from features import contract, objectstore
 from features.raw import LayoutError, PartitionNotReady
-from pipelines.partitions import daily_asset
+from pipelines.partitions import daily_asset, daily_partitions
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 
 GX_SAMPLE_ROWS = 20_000
@@ -51,6 +51,7 @@ def _result(violations: list[contract.Violation], what: str) -> dg.AssetCheckRes
 
 
 @dg.asset_check(
+    partitions_def=daily_partitions,  # results keyed to the day they checked
     asset=raw_partition,
     blocking=True,
     description=(
@@ -86,6 +87,7 @@ def _seen_before(con, index, files: list[str], day: date) -> list[contract.Viola
 
 
 @dg.asset_check(
+    partitions_def=daily_partitions,  # results keyed to the day they checked
     asset=raw_partition,
     blocking=True,
     description=(
@@ -104,6 +106,7 @@ def accounts_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehou
 
 
 @dg.asset_check(
+    partitions_def=daily_partitions,  # results keyed to the day they checked
     asset=raw_partition,
     blocking=True,
     description=(

@@ -18,3 +18,8 @@ def daily_asset(group: str) -> dict:
     return dict(
         partitions_def=daily_partitions, group_name=group, backfill_policy=dg.BackfillPolicy.multi_run(1), owners=OWNERS
     )
+
+
+def daily_multi_asset() -> dict:
+    """Arguments of a daily multi-asset (one step, several tables); group and owners sit on each spec."""
+    return dict(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.multi_run(1))

@@ -8,40 +8,34 @@ import duckdb
 import polars as pl
 
 from features import objectstore
-from features.engine import DERIVED_KINDS
-from features.privacy import user_agent_family
+from features.engine import DERIVED_KIND
 from models.daily_charts import WINDOW_DAYS, daily_charts, inline
 from models.spec import load_policy
 from pipelines.history import ReplaySettings, publish_with_history, read_day
 from pipelines.ingest import partition_day
-from pipelines.partitions import daily_asset
-from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
-from pipelines.scoring import enforcement_actions
+from pipelines.partitions import daily_asset, daily_partitions
+from pipelines.resources import PUBLISHED_TABLES, EnforcementWarehouse, RawLogWarehouse
 
 COMMON = daily_asset("publishing")
-CLUSTER_COLUMNS = ["date", "cluster_id", "n_accounts", "score", "indicators"]
 
 
 def day_tables(warehouse: EnforcementWarehouse, day) -> dict[str, pl.DataFrame]:
+    """The day's published tables as their owning assets stored them; publication copies them unchanged."""
     store = warehouse.store()
-    clusters = store.read("clusters_scored", day, day)
-    return {
-        "account_features": store.read("account_features", day, day).with_columns(
-            user_agent_family("acct_top_user_agent_1d")
-        ),  # client families, not raw client strings
-        "account_scores": store.read("account_scores", day, day),
-        "clusters": clusters.select(CLUSTER_COLUMNS + [c for c in clusters.columns if c not in CLUSTER_COLUMNS]),
-        "cluster_members": store.read("cluster_members", day, day),
-        "enforcement_actions": store.read("enforcement_actions", day, day),
-    }
+    tables = {t: store.read(t, day, day) for t in PUBLISHED_TABLES}
+    missing = [t for t, frame in tables.items() if frame is None]
+    if missing:
+        raise KeyError(f"{', '.join(missing)} partition missing for {day}; materialise the day's assets first")
+    return tables
 
 
 @dg.asset(
     kinds={"parquet", "duckdb"},
-    deps=[enforcement_actions],
+    deps=list(PUBLISHED_TABLES),
     description=(
-        "The day's account_features, account_scores, clusters, cluster_members and enforcement_actions, checked, "
-        "then published atomically for access control and analysts."
+        "Publication of the day: account_features, account_scores, clusters, cluster_members and "
+        "enforcement_actions as their assets stored them, checked, then published atomically (with the analysts' "
+        "database file) for access control and analysts."
     ),
     **COMMON,
 )
@@ -61,8 +55,8 @@ def published_day(
     if not replay.scenario:
         with duckdb.connect() as con:  # the day's ids join the cross-day uniqueness index once it is live
             warehouse.request_ids().record(con, raw.warehouse().files("requests", day), day)
-    for kind in DERIVED_KINDS:  # per-request rows (IPs, key ids, clients) live only for the run, either engine's
-        warehouse.store().drop(kind, day)
+    # Per-request rows (IPs, key ids, clients) live only for the run, either engine's (a privacy rule).
+    warehouse.store().drop(DERIVED_KIND, day)
     return dg.MaterializeResult(
         metadata={
             **{f"rows_{t}": n for t, n in rows.items()},
@@ -72,6 +66,7 @@ def published_day(
 
 
 @dg.asset_check(
+    partitions_def=daily_partitions,  # results keyed to the day they checked
     asset=published_day,
     blocking=True,
     description=(
@@ -182,8 +177,14 @@ def daily_summary(
     window = warehouse.read_published("enforcement_actions", day - timedelta(days=WINDOW_DAYS - 1), day)
     charts = daily_charts(path.parent, day, tables["account_scores"], window)
     path.write_text(text + "\n## Charts\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in charts) + "\n")
+    counts = dict(tables["enforcement_actions"].group_by("action").len().iter_rows())
+    by_action = [dg.TableRecord({"action": a, "accounts": counts.get(a, 0)}) for a in load_policy().strength_order()]
     return dg.MaterializeResult(
         metadata={
+            "actions_by_type": dg.MetadataValue.table(
+                records=by_action,
+                schema=dg.TableSchema(columns=[dg.TableColumn("action", "string"), dg.TableColumn("accounts", "int")]),
+            ),
             "summary": dg.MetadataValue.md(text),
             "path": dg.MetadataValue.path(str(path)),
             "charts": dg.MetadataValue.md("\n\n".join(inline(p) for p in charts)),

@@ -29,9 +29,12 @@ from features.account_day import SQL_DIR, connect
 from features.raw import RawWarehouse
 from features.request_ids import RequestIdIndex
 from features.store import Store
+from models.spec import load_policy
 from pipelines import describe, lock
 
 PUBLISHED_TABLES = ("account_features", "account_scores", "clusters", "cluster_members", "enforcement_actions")
+# Built with the analysts' database file itself, by the publication (published_day or repair-manifest).
+PUBLICATION_TABLES = ("action_ladder", "publication", "publication_log", "model_promotions")
 DB_NAME = "distill_guard.duckdb"
 KEY_FILE = "warehouse.key"
 
@@ -222,6 +225,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         con = duckdb.connect(str(tmp))
         try:
             relative = describe.portable(con, self.path)  # views read paths relative to the warehouse folder
+            write_action_ladder(con)  # the views rank actions by it
             for table in PUBLISHED_TABLES:
                 files = [relative(f) for _, f in sorted(manifest.get(table, {}).items())]
                 if files:
@@ -265,6 +269,18 @@ class EnforcementWarehouse(dg.ConfigurableResource):
                 shutil.rmtree(child)
             else:
                 child.unlink()
+
+
+def write_action_ladder(con: duckdb.DuckDBPyConnection) -> None:
+    """models/policy.yaml's actions as a table (rank 1 strongest, days in force): views and analysts rank actions
+    by it instead of spelling the list."""
+    policy = load_policy()
+    durations = policy.durations()
+    con.execute("create table action_ladder (action varchar not null, rank integer not null, duration_days integer)")
+    con.executemany(
+        "insert into action_ladder values (?, ?, ?)",
+        [(action, rank, durations.get(action)) for rank, action in enumerate(policy.strength_order(), start=1)],
+    )
 
 
 class ManifestError(RuntimeError):

@@ -7,19 +7,20 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
-from features import contract, objectstore
+from features import contract, daily, objectstore
 from models import training
 from models.policy import active_allowlist, apply_policy
 from models.scoring import score_day
 from models.spec import load_policy, load_spec
 from pipelines import model_registry
-from pipelines.features import account_features
+from pipelines.features import INTERMEDIATE
 from pipelines.history import ReplaySettings
 from pipelines.ingest import partition_day
-from pipelines.partitions import daily_asset
+from pipelines.partitions import daily_multi_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
+from pipelines.tables import PUBLISHED, STORE, owned_store, store_table, table_spec
 
-COMMON = daily_asset("scoring")
+CLUSTER_COLUMNS = ["date", "cluster_id", "n_accounts", "score", "indicators"]  # the published column order
 
 
 class TrainConfig(dg.Config):
@@ -120,82 +121,106 @@ def check_training_inputs(raw: RawLogWarehouse) -> None:
         )
 
 
-@dg.asset(
-    kinds={"lightgbm", "polars"},
-    deps=[account_features, detector_model],
-    description="Calibrated score per active account and per cluster, "
-    "with plain-language reasons, by the model chosen point-in-time (cold-start rules until a model exists).",
-    **COMMON,
+@dg.multi_asset(
+    name="scores",
+    specs=[
+        table_spec(
+            "model_scores",
+            STORE,
+            INTERMEDIATE,
+            "Calibrated score per active account with plain-language reasons, by the model chosen point-in-time "
+            "(cold-start rules until a model exists), before the policy.",
+            {"lightgbm", "polars"},
+            deps=["account_features", "cluster_members", daily.CLUSTERS, detector_model],
+        ),
+        table_spec(
+            "clusters",
+            PUBLISHED,
+            "scoring",
+            "Coordinated clusters of the day with their score (75th percentile of the members') and what the "
+            "accounts share (published).",
+            {"lightgbm", "polars"},
+            deps=["account_features", "cluster_members", daily.CLUSTERS, detector_model],
+        ),
+    ],
+    **daily_multi_asset(),
 )
-def account_scores(
-    context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse, replay: ReplaySettings
-) -> dg.MaterializeResult:
+def scores(context: dg.AssetExecutionContext, warehouse: EnforcementWarehouse, replay: ReplaySettings):
     day = partition_day(context)
-    store = warehouse.store()
-    feats = store.read("account_features", day, day)
+    store = owned_store(context, warehouse.store())
     version, why = model_registry.model_for_day(warehouse, day, replay.model)
     scored, clusters = score_day(
-        feats,
-        store.read("clusters", day, day),
+        store.read("account_features", day, day),
+        store.read(daily.CLUSTERS, day, day),
         store.read("cluster_members", day, day),
         model_registry.load_model(warehouse, version),
     )
-    store.write("scored", day, scored)
-    store.write("clusters_scored", day, clusters)
-    bins = (
+    clusters = clusters.select(CLUSTER_COLUMNS + [c for c in clusters.columns if c not in CLUSTER_COLUMNS])
+    rows = (
         scored.select((pl.col("score") * 10).floor().clip(upper_bound=9).cast(pl.Int32).alias("decile"))
         .group_by("decile")
         .len()
         .sort("decile")
+        .rows()
     )
-    histogram = "| score | accounts |\n|---|---|\n" + "\n".join(
-        f"| {d / 10:.1f}-{(d + 1) / 10:.1f} | {n} |" for d, n in bins.iter_rows()
+    yield store_table(
+        store,
+        "model_scores",
+        day,
+        scored,
+        model_version=scored["model_version"][0] if scored.height else "none",
+        model_choice=why,
+        score_distribution=dg.MetadataValue.table(
+            records=[dg.TableRecord({"score": f"{d / 10:.1f}-{(d + 1) / 10:.1f}", "accounts": n}) for d, n in rows],
+            schema=dg.TableSchema(columns=[dg.TableColumn("score", "string"), dg.TableColumn("accounts", "int")]),
+        ),
+        mean_score=float(scored["score"].mean() or 0),
+        **{"accounts_over_0.5": int((scored["score"] >= 0.5).sum())},
     )
-    return dg.MaterializeResult(
-        metadata={
-            "model_version": scored["model_version"][0] if scored.height else "none",
-            "model_choice": why,
-            "score_distribution": dg.MetadataValue.md(histogram),
-            "accounts": scored.height,
-            "mean_score": float(scored["score"].mean() or 0),
-            "accounts_over_0.5": int((scored["score"] >= 0.5).sum()),
-            "high_risk_clusters": int((clusters["score"] >= 0.6).sum()) if clusters.height else 0,
-        }
-    )
+    high = int((clusters["score"] >= 0.6).sum()) if clusters.height else 0
+    yield store_table(store, "clusters", day, clusters, high_risk_clusters=high)
 
 
-@dg.asset(
-    kinds={"polars"},
-    deps=[account_scores],
-    description=(
-        "Graduated actions from the declarative policy (models/policy.yaml): bands, corroboration, persistence, "
-        "cluster escalation, allowlist and tenure protections."
-    ),
-    **COMMON,
+@dg.multi_asset(
+    name="policy",
+    specs=[
+        table_spec(
+            "account_scores",
+            PUBLISHED,
+            "scoring",
+            "Score, risk band, cluster and reasons per active account after the declarative policy "
+            "(models/policy.yaml) (published).",
+            {"polars"},
+            deps=["model_scores", "clusters"],
+        ),
+        table_spec(
+            "enforcement_actions",
+            PUBLISHED,
+            "scoring",
+            "Graduated actions from the declarative policy (models/policy.yaml): bands, corroboration, persistence, "
+            "cluster escalation, allowlist and tenure protections (published).",
+            {"polars"},
+            deps=["model_scores", "clusters"],
+        ),
+    ],
+    **daily_multi_asset(),
 )
-def enforcement_actions(
-    context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse
-) -> dg.MaterializeResult:
+def policy(context: dg.AssetExecutionContext, raw: RawLogWarehouse, warehouse: EnforcementWarehouse):
     day = partition_day(context)
-    store = warehouse.store()
+    store = owned_store(context, warehouse.store())
     allow_files = raw.warehouse().files("allowlist")
     allowlist = objectstore.read_parquet(allow_files) if allow_files else None
-    policy = load_policy()
-    scores, actions = apply_policy(
-        policy,
+    spec = load_policy()
+    account_scores, actions = apply_policy(
+        spec,
         day,
         context.run_id,
-        store.read("scored", day, day),
-        store.read("clusters_scored", day, day),
+        store.read("model_scores", day, day),
+        store.read("clusters", day, day),
         active_allowlist(allowlist, day),
-        model_registry.published_prior(warehouse, policy, day),
+        model_registry.published_prior(warehouse, spec, day),
     )
-    store.write("account_scores", day, scores)
-    store.write("enforcement_actions", day, actions)
-    counts = actions.group_by("action").len().sort("action")
-    return dg.MaterializeResult(
-        metadata={
-            "actions": actions.height,
-            **{f"action_{a}": int(n) for a, n in counts.iter_rows()},
-        }
-    )
+    yield store_table(store, "account_scores", day, account_scores)
+    counts = dict(actions.group_by("action").len().iter_rows()) if actions.height else {}
+    by_action = {f"action_{a}": int(counts.get(a, 0)) for a in spec.strength_order()}
+    yield store_table(store, "enforcement_actions", day, actions, **by_action)

@@ -228,7 +228,7 @@ def test_every_asset_has_a_description_a_group_and_the_daily_partitions():
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description, key
-        assert node.group_name in {"ingest", "features", "scoring", "publishing", "model"}, key
+        assert node.group_name in {"ingest", "intermediate", "features", "scoring", "publishing", "model"}, key
         if node.group_name != "model":
             assert node.partitions_def == daily_partitions, key
     checked = {c.asset_key.path[-1] for c in graph.asset_check_keys}

@@ -46,7 +46,7 @@ def test_client_strings_are_published_as_families(published_sample):
 
 def test_per_request_rows_are_removed_after_publication(published_sample):
     store = published_sample["runner"].warehouse.path / "store"
-    assert not list(store.glob("derived/*/*.parquet"))
+    assert not list(store.glob("request_derivations/**/*.parquet"))
     assert (store / "features_1d").is_dir()
 
 

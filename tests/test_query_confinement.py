@@ -35,7 +35,7 @@ def escapes(warehouse, sample_raw, tmp_path):
         "read a host file": ("select * from read_text('/etc/passwd')", "Permission"),
         "read the raw root": (f"select count(*) from read_parquet('{sample_raw}/requests/*/*.parquet')", "Permission"),
         "read the working store": (
-            f"select count(*) from read_parquet('{published}/../store/derived/*/*.parquet')",
+            f"select count(*) from read_parquet('{published}/../store/request_derivations/*/*.parquet')",
             "Permission",
         ),
         "glob the host": ("select * from glob('/etc/*')", "Permission"),

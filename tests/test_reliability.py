@@ -112,8 +112,8 @@ def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(raw_copy, tmp
         wh / "published" / ".manifest.0a1b.json.tmp",
         wh / ".distill_guard.duckdb.building",
         wh / ".distill_guard.duckdb.0a1b.building",
-        wh / "store" / "derived" / f"date={D1}" / "part.parquet.tmp",
-        wh / "store" / "derived" / f"date={D1}" / ".part-0a1b.parquet.tmp",
+        wh / "store" / "request_derivations" / f"date={D1}" / "part.parquet.tmp",
+        wh / "store" / "request_derivations" / f"date={D1}" / ".part-0a1b.parquet.tmp",
     ]
     for p in leftovers:
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -54,8 +54,9 @@ def both(spark, sample_raw, tmp_path_factory) -> dict:
             engine.derive(raw, store, day)
             with connect() as con:
                 engine.account_features_1d(con, raw, store, day)
-        derived = store.root / ("derived" if name == "embedded" else "derived_spark")
-        out[name] = {"store": store, "derived": pl.read_parquet(derived / f"date={DAYS[1]}" / "*.parquet")}
+        derived = store.root / "request_derivations" / f"date={DAYS[1]}"
+        files = derived / ("part.parquet" if name == "embedded" else "spark/*.parquet")
+        out[name] = {"store": store, "derived": pl.read_parquet(files)}
     return out
 
 

@@ -1,13 +1,21 @@
 -- One row per cluster and day: follow a cluster across days (size, growth, churn of members, score, actions taken).
+-- Actioned: any action stronger than the weakest rung of action_ladder (models/policy.yaml), i.e. more than watched.
 create or replace view v_cluster_history as
-with actions as (
+with weakest as (
+    select max(rank) as rank
+    from action_ladder
+),
+
+actions as (
     select
-        date,
-        cluster_id,
-        count(*) filter (where action <> 'monitor') as accounts_actioned
-    from enforcement_actions
-    where cluster_id is not null
-    group by date, cluster_id
+        a.date,
+        a.cluster_id,
+        count(*) filter (where l.rank < w.rank) as accounts_actioned
+    from enforcement_actions as a
+    cross join weakest as w
+    left join action_ladder as l on l.action = a.action
+    where a.cluster_id is not null
+    group by a.date, a.cluster_id
 ),
 
 joined as (

@@ -1,21 +1,26 @@
 -- One row per account: the strongest action in force the morning after the latest published day,
--- since when, until when, and why.
+-- since when, until when, and why. Strength is the action's rank in action_ladder (models/policy.yaml); an action
+-- no longer on the ladder ranks below every action on it.
 create or replace view v_current_enforcement as
 with as_of as (
     select max(effective_from) as as_of
     from enforcement_actions
 ),
 
+unranked as (
+    select max(rank) + 1 as rank
+    from action_ladder
+),
+
 in_force as (
     select
         a.*,
         o.as_of,
-        case a.action
-            when 'suspend' then 1 when 'degrade_reasoning' then 2 when 'require_verification' then 3
-            when 'human_review' then 4 when 'rate_limit' then 5 else 6
-        end as strength
+        coalesce(l.rank, u.rank) as strength
     from enforcement_actions as a
     cross join as_of as o
+    cross join unranked as u
+    left join action_ladder as l on l.action = a.action
     where a.effective_from <= o.as_of and a.expires_at > o.as_of
 ),
 

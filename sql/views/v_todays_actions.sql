@@ -1,4 +1,5 @@
--- Actions for the latest published day, strongest first, with reasons: what access control applies this morning.
+-- Actions for the latest published day, strongest first (action_ladder, from models/policy.yaml), with reasons:
+-- what access control applies this morning.
 create or replace view v_todays_actions as
 with latest as (
     select max(date) as date
@@ -17,16 +18,12 @@ final as (
         a.reasons,
         a.effective_from,
         a.expires_at,
-        a.model_version
+        a.model_version,
+        r.rank as action_rank
     from enforcement_actions as a
     inner join latest as l on l.date = a.date
+    left join action_ladder as r on r.action = a.action
 )
 
-select * from final
-order by
-    case action
-        when 'suspend' then 1 when 'degrade_reasoning' then 2 when 'require_verification' then 3
-        when 'human_review' then 4 when 'rate_limit' then 5 else 6
-    end,
-    score desc,
-    account_id
+select * exclude (action_rank) from final
+order by action_rank nulls last, score desc, account_id
