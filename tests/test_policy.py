@@ -36,12 +36,16 @@ def test_model_band_acts_when_rules_content_or_coordination_agree(line):
     assert a["x"]["action"] == "require_verification" and a["x"]["trigger"] == "band"
 
 
-def test_model_band_acts_on_a_second_day():
-    row = {"account_id": "x", "org_id": "o", "score": 0.6, "acct_req_count_1d": 40.0}
-    assert act([row], prior=prior("x", score=0.8))[1]["x"]["action"] == "require_verification"
-    assert act([row], prior=prior("x", score=0.5))[1]["x"]["action"] == "monitor", (
-        "an earlier day below the bar is no persistence"
-    )
+def test_the_models_own_earlier_score_does_not_corroborate_its_band():
+    # The independent world's class: 88 fresh accounts of one new organisation, scored 0.9 two days running on
+    # organisation features alone. The model twice is still one line of evidence.
+    row = {"account_id": "x", "org_id": "o", "score": 0.9, "acct_req_count_1d": 40.0}
+    a = act([row], prior=prior("x", score=0.9))[1]["x"]
+    assert a["action"] == "monitor" and a["corroboration"] == "model+persistence"
+    # With a second line the earlier day still counts where it is meant to: the first strong action.
+    strong = {**row, "score": 0.97, "acct_cot_rate_1d": 0.9}
+    assert act([strong], prior=prior("x", score=0.9))[1]["x"]["action"] == "suspend"
+    assert act([strong])[1]["x"]["action"] == "require_verification"
 
 
 def test_rules_alone_go_to_human_review():
