@@ -1,0 +1,58 @@
+"""Each legitimate look-alike's ceiling on a small evaluation world, through the same driver as
+`distill-guard evaluate` (simulate a wide world, replay it through the asset graph, compare with the truth).
+
+The figures that count come from the multi-seed evaluation at 5,000+ legitimate accounts a world
+(docs/evaluation.md); this small world pins the behaviour so a change that acts on look-alikes again fails here
+first. Ceilings are shares of each population's accounts with any action above monitor over the whole replay
+(cold-start days included).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from pipelines.evaluation import evaluate
+from simulator.world import LOOKALIKE_OF, WIDE_HARD_NEGATIVES
+
+SEED, DAYS, SCALE = 5, 14, 0.2
+
+# The issue's bar is 2% per look-alike at evaluation size; a small world has tens of accounts per look-alike, so
+# the ceiling here is "none", with the exceptions seen at this size written out.
+CEILING = dict.fromkeys(WIDE_HARD_NEGATIVES, 0.0)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("persona-world")
+    evaluate(out, SEED, DAYS, SCALE, date(2026, 4, 6), None, "wide")
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_no_legitimate_account_is_suspended(world):
+    assert world["legit_suspended_accounts"] == 0
+    assert world["allowlisted_suspended"] == 0
+
+
+def test_every_lookalike_stays_under_its_ceiling(world):
+    rates = world["persona_rates"]
+    assert set(LOOKALIKE_OF.values()) <= set(rates), "the wide world lacks a look-alike population"
+    over = {
+        p: f"{r['non_monitor_rate']:.1%} of {r['accounts']}"
+        for p, r in rates.items()
+        if p in CEILING and r["non_monitor_rate"] > CEILING[p]
+    }
+    assert not over, f"look-alikes acted on above their ceiling: {over}"
+
+
+def test_campaigns_are_still_acted_on(world):
+    # Precision must not come from acting on nobody: every campaign but the camouflaged reseller (a documented
+    # miss) has most of its accounts rate-limited or stronger.
+    rows = {r["behaviour"]: r for r in world["campaign_rows"]}
+    missed = {
+        b: r["actioned_share"] for b, r in rows.items() if b != "camouflaged_reseller" and r["actioned_share"] < 0.5
+    }
+    assert not missed, f"campaigns with under half their accounts actioned: {missed}"
+    assert world["enforcement_precision"] >= 0.97
