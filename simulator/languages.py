@@ -105,7 +105,9 @@ def _fill(s: pl.Series, rng: np.random.Generator, slots: dict[str, list[str]]) -
     n = len(s)
     df = pl.DataFrame({"t": s})
     for _ in range(2):
-        cols = {f"_{k}": pl.Series(v, dtype=pl.String).gather(rng.integers(0, len(v), size=n)) for k, v in slots.items()}
+        cols = {
+            f"_{k}": pl.Series(v, dtype=pl.String).gather(rng.integers(0, len(v), size=n)) for k, v in slots.items()
+        }
         cols["_answer2"] = cols["_answer"].sample(n, shuffle=True, seed=int(rng.integers(1 << 31)))
         for k, (lo, hi) in text.NUMERIC_SLOTS.items():
             cols[f"_{k}"] = pl.Series(rng.integers(lo, hi, size=n)).cast(pl.String)
