@@ -36,7 +36,7 @@ def language_tables(
     accts = (
         truth_days.group_by("account_id")
         .agg(pl.col("is_attack").first(), pl.col("campaign_id").first(), first_seen=pl.col("date").min())
-        .join(truth_acc.select("account_id", "language"), on="account_id", how="left")
+        .join(truth_acc.select("account_id", "population", "language"), on="account_id", how="left")
     )
     per = actions.group_by("account_id").agg(
         above_monitor=pl.col("action").is_in(non_monitor).any(),
@@ -58,6 +58,16 @@ def language_tables(
             suspended=pl.col("suspended").sum(),
         )
         .sort("language")
+    )
+    # Each legitimate population's above-monitor rate per language: homework helpers, researchers and
+    # pipelines writing in another language should fare like English ones.
+    personas = (
+        a.filter(~pl.col("is_attack"))
+        .group_by("population", "language")
+        .agg(pl.col("above_monitor").mean())
+        .sort("language")
+        .pivot(on="language", index="population", values="above_monitor")
+        .sort("population")
     )
     camp = (
         a.filter(pl.col("is_attack"))
@@ -93,7 +103,10 @@ def language_tables(
             {k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()} for r in camp.iter_rows(named=True)
         ],
     }
-    return metrics, {"language_legit": legit, "language_campaigns": camp}
+    metrics["language_persona_rates"] = {
+        r.pop("population"): {k: v for k, v in r.items() if v is not None} for r in personas.iter_rows(named=True)
+    }
+    return metrics, {"language_legit": legit, "language_personas": personas, "language_campaigns": camp}
 
 
 def report_lines(sections: dict, md) -> list[str]:
@@ -104,6 +117,10 @@ def report_lines(sections: dict, md) -> list[str]:
         "## Per language: legitimate accounts with any action above monitor (all replayed days)",
         "",
         md(sections["language_legit"]),
+        "",
+        "Per legitimate population (rows) and language (columns): share with any action above monitor.",
+        "",
+        md(sections["language_personas"]),
         "",
         "## Per campaign and language: share of accounts acted on (rate_limit or stronger), days to the first action",
         "",

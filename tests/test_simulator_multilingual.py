@@ -138,6 +138,7 @@ def test_language_tables_per_language_rates_and_campaign_timing():
     truth_acc = pl.DataFrame(
         {
             "account_id": ["l1", "l2", "l3", "a1", "a2", "a3"],
+            "population": ["casual_chat", "reasoning_curious", "casual_chat", "hydra", "hydra", "hydra"],
             "language": ["en", "zh", "zh", "zh", "zh", "de"],
         }
     )
@@ -162,6 +163,9 @@ def test_language_tables_per_language_rates_and_campaign_timing():
     )
     rates = metrics["language_rates"]
     assert rates["zh"]["above_monitor_rate"] == 0.5 and rates["en"]["above_monitor_rate"] == 0.0
+    personas = metrics["language_persona_rates"]
+    assert personas == {"casual_chat": {"en": 0.0, "zh": 0.0}, "reasoning_curious": {"zh": 1.0}}
+    assert sections["language_personas"].columns == ["population", "en", "zh"]
     camp = {r["language"]: r for r in metrics["language_campaign_rows"]}
     assert camp["zh"]["actioned_share"] == 0.5 and camp["zh"]["days_to_first_action"] == 1 and camp["zh"]["on_time"]
     assert camp["de"]["actioned_share"] == 1.0 and camp["de"]["days_to_first_action"] == 2
