@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from models.evaluation import average_precision, calibration_table, recall_at_fpr, roc_auc, write_plots
+from models.languages import language_tables, report_lines
 from models.spec import load_policy
 
 _POLICY = load_policy()
@@ -157,6 +158,10 @@ def analyse(
         "campaign_spread": spread,
         "features": feature_distributions(tables["account_features"], truth_days),
     }
+    per_language = language_tables(truth_acc, truth_days, actions, campaigns, ENFORCING, NON_MONITOR)
+    if per_language:  # multilingual worlds only
+        metrics.update(per_language[0])
+        sections.update(per_language[1])
     return metrics, sections, pngs
 
 
@@ -345,6 +350,7 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         "",
         _md(s["calibration"].select("lo", "hi", "n", "mean_predicted", "observed_rate", "gap")),
         "",
+        *report_lines(s, _md),
         "## Plots",
         "",
     ] + [f"![{p}]({p})" for p in pngs]

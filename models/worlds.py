@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from models.languages import summary_lines
+
 # Done-when targets of issue 13, read against the worst world.
 TARGETS = [
     ("legit_suspended_accounts", "max", 0, "no legitimate account suspended"),
@@ -137,5 +139,6 @@ def write_summary(out: Path, worlds: list[dict]) -> None:
             for c in r.get("campaign_rows", [])
         ]
         lines.append(f"- {r['world']}: " + ", ".join(parts))
+    lines += summary_lines(rows)
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     (out / "summary.json").write_text(json.dumps({"worlds": rows, "targets": summary}, indent=1, default=str))

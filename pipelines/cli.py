@@ -540,10 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true")
     s.add_argument(
         "--variant",
-        choices=["base", "wide"],
+        choices=["base", "wide", "multilingual"],
         default="base",
         help="base: the sample's populations; wide: look-alikes of every campaign type, randomised per "
-        "seed, and a release calendar",
+        "seed, and a release calendar; multilingual: the wide world with accounts writing in nine languages",
     )
     s.set_defaults(fn=cmd_simulate)
 
@@ -652,9 +652,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument(
         "--variant",
-        choices=["base", "wide"],
-        help="simulated world: base (the sample's populations) or wide "
-        "(look-alikes of every campaign type, randomised per seed); default wide with --seeds, else base",
+        choices=["base", "wide", "multilingual"],
+        help="simulated world: base (the sample's populations), wide (look-alikes of every campaign type, "
+        "randomised per seed) or multilingual (the wide world in nine languages, reported per language); "
+        "default wide with --seeds, else base",
     )
     e.set_defaults(fn=cmd_evaluate)
     return p

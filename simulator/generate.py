@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from simulator import text
+from simulator import languages, text
 from simulator.world import FLAT, HOSTING, HUMAN, MODEL_NEW, MODELS_OLD, RESIDENTIAL, WORK, World, build_world
 
 CHUNK_ROWS = 500_000
@@ -154,7 +154,11 @@ def _requests_for(
             frames = [
                 pool[i] for i in frng.choice(len(pool), size=min(len(pool), int(frng.integers(1, 3))), replace=False)
             ]
-        parts.append(text.render(fam, len(idx), rng, corpus, frames))
+        if world.variant == "multilingual":
+            pick = [world.seed, 13, pop_i, k] if frames is not None else None
+            parts.append(languages.render_rows(fam, a["h_language"].to_numpy()[idx], rng, corpus, frames, pick))
+        else:
+            parts.append(text.render(fam, len(idx), rng, corpus, frames))
         order.append(idx)
     if parts:
         prompt = pl.concat(parts).gather(np.argsort(np.concatenate(order), kind="stable"))
@@ -473,18 +477,21 @@ def simulate(
     """Generate ``days`` days of traffic into ``out``; returns a small summary.
 
     ``variant="wide"`` builds an evaluation world: legitimate look-alikes of every campaign type, randomised
-    per seed, and the release calendar; ``"base"`` is the world of the bundled sample.
+    per seed, and the release calendar; ``"multilingual"`` is that world with every account writing in its own
+    language (the truth accounts table gains ``language``); ``"base"`` is the world of the bundled sample.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     world = build_world(start, days, seed, scale, variant)
     corpus = text.load_corpus(corpus_dir)
+    if variant == "multilingual":
+        corpus.update(languages.load_language_corpus(corpus_dir))
     total = 0
     for d in tqdm(range(days), desc="simulating days", unit="day", disable=not progress):
         total += write_day(world, d, out, corpus)
     labels = write_labels(world, out)
     write_allowlist(world, out)
-    if variant == "wide":
+    if variant in ("wide", "multilingual"):
         write_releases(world, out)
     _write(
         world.campaigns.with_columns(
@@ -501,6 +508,17 @@ def simulate(
         ),
         out / "_truth" / "campaigns.parquet",
     )
+    truth_schema = pa.schema(
+        [
+            ("account_id", pa.string()),
+            ("org_id", pa.string()),
+            ("population", pa.string()),
+            ("is_attack", pa.bool_()),
+            ("campaign_id", pa.string()),
+        ]
+    )
+    if variant == "multilingual":  # the other worlds' truth files stay as they were
+        truth_schema = truth_schema.append(pa.field("language", pa.string()))
     _write(
         world.accounts.select(
             "account_id",
@@ -508,16 +526,9 @@ def simulate(
             pl.col("h_population").alias("population"),
             pl.col("h_attack").alias("is_attack"),
             pl.col("h_campaign_id").alias("campaign_id"),
+            pl.col("h_language").alias("language"),
         ).sort("account_id"),
-        pa.schema(
-            [
-                ("account_id", pa.string()),
-                ("org_id", pa.string()),
-                ("population", pa.string()),
-                ("is_attack", pa.bool_()),
-                ("campaign_id", pa.string()),
-            ]
-        ),
+        truth_schema,
         out / "_truth" / "accounts.parquet",
     )
     return {

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from simulator import languages
+
 WEBMAIL = ["gmail.com", "outlook.com", "yahoo.com", "proton.me", "icloud.com", "qq.com", "163.com", "gmx.de", "mail.ru"]
 THROWAWAY = ["tempmail.dev", "inboxkit.io", "mailpad.cc", "quickbox.top", "fastinbox.xyz"]
 UNIVERSITIES = [
@@ -501,7 +503,8 @@ HARD_NEGATIVES = (
 # Evaluation worlds (variant "wide") add, for each campaign type, a legitimate population that matches it on
 # every naive signal taken one at a time; what tells them apart is the organisation, the payment structure
 # across organisations, the release calendar and the evidence in combination. The bundled sample keeps the
-# base populations ("base"), so `make sample` stays bit-identical.
+# base populations ("base"), so `make sample` stays bit-identical. Variant "multilingual" is the wide world with
+# every account writing in a language of simulator/phrasings.yaml (simulator/languages.py).
 LOOKALIKES: list[Pop] = [
     # vs hydra / persona farm: ~110 new SSO accounts of one verified organisation in two waves a week apart,
     # one corporate card, one cloud NAT, one system prompt.
@@ -681,7 +684,7 @@ LOOKALIKE_OF = {
     "camouflaged_reseller": "aggregator",
     "technique_prober": "security_redteam",
 }
-VARIANTS = ("base", "wide")
+VARIANTS = ("base", "wide", "multilingual")
 
 
 def _lookalike_params(pop: Pop, rng: np.random.Generator) -> Pop:
@@ -703,7 +706,8 @@ def _lookalike_params(pop: Pop, rng: np.random.Generator) -> Pop:
 
 
 def populations(variant: str, seed: int) -> list[Pop]:
-    """The populations of a world: the base list, or (``wide``) look-alikes added and all legitimate ones jittered."""
+    """The populations of a world: the base list, or (``wide``, ``multilingual``) look-alikes added and all
+    legitimate ones jittered."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown simulator variant {variant!r}; one of {VARIANTS}")
     if variant == "base":
@@ -914,6 +918,12 @@ def build_world(start: date, days: int, seed: int, scale: float, variant: str = 
                     "signup_asn": asn.astype(np.int32),
                     "country": pl.Series(list(country), dtype=pl.String),
                     "verified": prng.random(n) < pop.verified,
+                    # Its own generator, so the base and wide worlds draw exactly what they drew before.
+                    "h_language": (
+                        languages.assign(n, np.random.default_rng([seed, 12, pi]))
+                        if variant == "multilingual"
+                        else np.full(n, "en", dtype=object)
+                    ).astype(str),
                 },
                 strict=False,
             )
