@@ -73,11 +73,13 @@ def static_indicators(accounts: pl.DataFrame) -> pl.DataFrame:
         ),
         # A cloud provider's network is shared by thousands of tenants (an enterprise's NAT, a pool's rented
         # machines in the same region): there only the `client` indicator (same network and client) links.
-        accounts.filter(~pl.col("signup_asn").is_in(list(HOSTING_ASNS))).select(
+        accounts.filter(~pl.col("signup_asn").is_in(list(HOSTING_ASNS)))
+        .select(
             "account_id",
             pl.lit("signup_net").alias("kind"),
             pl.concat_str([net, _creation_bucket()], separator="|").alias("value"),
-        ).drop_nulls("value"),
+        )
+        .drop_nulls("value"),
         # Webmail and academic domains are public: thousands of unrelated students share a university's domain,
         # and pools register with it too, so a class created the same week would join the pool.
         accounts.filter(
@@ -198,6 +200,8 @@ def _stable_ids(components: pl.DataFrame, previous: pl.DataFrame | None, day: da
     return components.join(ids, on="component").select("account_id", "cluster_id")
 
 
+# The day's graph in order (window, indicators, components, stable ids, features); each step hands the next several
+# frames.
 def coordinate(
     day: date,
     accounts: pl.DataFrame,
@@ -275,6 +279,7 @@ def coordinate(
     return Coordination(members, clusters, context)
 
 
+# One aggregation per family of cluster features, all keyed by cluster, so CLUSTER_SCHEMA below lists what it makes.
 def _cluster_features(day, members, edges, acc, feats, templates, enforced, key: bytes) -> pl.DataFrame:
     if members.is_empty():
         return pl.DataFrame(schema=CLUSTER_SCHEMA)
@@ -390,6 +395,7 @@ CLUSTER_SCHEMA = {
 CLUSTER_FEATURES = [c for c in CLUSTER_SCHEMA if c.startswith("cluster_") and c != "cluster_id"]
 
 
+# The account's own links (enforced, cross-organisation, template pool) and organisation growth, joined once.
 def _account_context(day, active_today, members, clusters, accounts, enforced, edges) -> pl.DataFrame:
     ctx = active_today.join(members.select("account_id", "cluster_id"), on="account_id", how="left")
     ctx = ctx.join(clusters.select("cluster_id", *CLUSTER_FEATURES), on="cluster_id", how="left")

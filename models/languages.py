@@ -22,6 +22,7 @@ def _on_time() -> pl.Expr:
     ).fill_null(False)
 
 
+# One pass builds the per-language tables from the same joined frames; split, each part would rebuild them.
 def language_tables(
     truth_acc: pl.DataFrame,
     truth_days: pl.DataFrame,

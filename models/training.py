@@ -173,6 +173,8 @@ def _params(spec: ModelSpec) -> dict:
     }
 
 
+# The training recipe reads top to bottom (window, labels, split, fit, calibrate, metrics); kept whole so the order
+# shows.
 def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: ModelSpec) -> TrainedModel:
     check_enough_labels(labels, as_of, spec)
     if spec.stack_rule_score:

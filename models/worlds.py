@@ -81,6 +81,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
+# Writes one document in reading order; its sections share the worst-case frame.
 def write_summary(out: Path, worlds: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = [_derived(w) for w in worlds]

@@ -114,6 +114,7 @@ def _hours(profile: str, n: int, tz: np.ndarray, rng, sync_windows: np.ndarray) 
     raise ValueError(profile)
 
 
+# One population-day's requests column by column; the columns depend on each other and on one random stream.
 def _requests_for(
     world: World, d: int, pop_i: int, acc: pl.DataFrame, counts: np.ndarray, chunk: int, corpus: dict, seq0: int
 ) -> pl.DataFrame:
@@ -358,6 +359,7 @@ def write_day(world: World, d: int, out: Path, corpus: dict) -> int:
     return seq
 
 
+# The review process in order (who is reviewed, when, with what delay and error) over one per-account frame.
 def write_labels(world: World, out: Path) -> pl.DataFrame:
     """Reviewer labels: partial and delayed for campaigns, some benign reviews, none in the final days."""
     rng = np.random.default_rng([world.seed, 6])
@@ -464,6 +466,7 @@ def write_releases(world: World, out: Path) -> pl.DataFrame:
     return rel
 
 
+# The CLI entry: the world, then each day's partitions, labels, allowlist, releases and truth, written in order.
 def simulate(
     out: Path,
     start: date,

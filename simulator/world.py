@@ -757,6 +757,8 @@ def _campaign_params(pop: Pop, rng: np.random.Generator) -> Pop:
     )
 
 
+# Every population's accounts come from one random stream; splitting it would reorder the draws and change each seed's
+# world.
 def build_world(start: date, days: int, seed: int, scale: float, variant: str = "base") -> World:
     pops = populations(variant, seed)
     rng = np.random.default_rng([seed, 0])
