@@ -37,7 +37,7 @@ EVIDENCE_COLUMNS = [
 ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs"]
 # Account feature columns the policy reads beside the scores.
 POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS, *ORG_COLUMNS]
-LINES = ["model", "rules", "content", "coordination", "volume", "persistence"]
+LINES = ["model", "rules", "content", "coordination", "pool", "volume", "persistence"]
 COLD_START_PREFIX = "rules-"
 SCORES_COLUMNS = [
     "date",
@@ -151,6 +151,7 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
         "rules": pl.col("rules_score") >= policy.rules_floor.min_rules_score,
         "content": markers >= policy.protections.content_evidence.min_marker_rate,
         "coordination": risky | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
+        "pool": pl.col("acct_template_pool_orgs").fill_null(0) >= cor.pool_min_orgs,
         "volume": pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d,
         "persistence": pl.col("prior_max_score").fill_null(0) >= policy.persistence.min_prior_score,
     }

@@ -76,12 +76,15 @@ class ClusterEscalation(_Strict):
     floor_action: Action
 
 
-Line = Literal["model", "rules", "content", "coordination", "volume", "persistence"]
+Line = Literal["model", "rules", "content", "coordination", "pool", "volume", "persistence"]
 
 
 class Corroboration(_Strict):
     model_min_score: float = Field(ge=0, le=1, description="Trained-model score that counts as a line of evidence.")
     volume_min_requests_1d: int = Field(ge=1, description="Requests in the day that count as extraction volume.")
+    pool_min_orgs: int = Field(
+        default=10, ge=1, description="Other organisations sending the account's main template that make a pool."
+    )
     band: list[Line] = Field(
         min_length=1, description="Lines that must agree with a model band above monitor (any one)."
     )

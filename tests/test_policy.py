@@ -36,6 +36,18 @@ def test_model_band_acts_when_rules_content_or_coordination_agree(line):
     assert a["x"]["action"] == "require_verification" and a["x"]["trigger"] == "band"
 
 
+def test_a_template_pool_corroborates_the_model_but_never_the_rules():
+    # Low and slow: aged accounts, no reasoning markers, the model at 0.8, the pool's template sent in the same
+    # windows by 200 other organisations.
+    row = {"account_id": "x", "org_id": "o", "score": 0.8, "acct_req_count_1d": 30.0, "acct_template_pool_orgs": 200}
+    a = act([row])[1]["x"]
+    assert a["action"] == "require_verification" and a["corroboration"] == "model+pool"
+    assert act([{**row, "acct_template_pool_orgs": 3}])[1]["x"]["action"] == "monitor"
+    # The rules with a pool and nothing else: a curious user sending a public template in step with a pool.
+    rules = {**row, "score": 0.05, "rules_score": 0.55, "acct_cot_rate_1d": 0.5}
+    assert act([rules])[1]["x"]["action"] == "monitor"
+
+
 def test_the_models_own_earlier_score_does_not_corroborate_its_band():
     # The independent world's class: 88 fresh accounts of one new organisation, scored 0.9 two days running on
     # organisation features alone. The model twice is still one line of evidence.
