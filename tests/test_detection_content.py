@@ -114,3 +114,12 @@ def test_every_asset_has_a_description_group_owner_and_kind():
         if missing:
             offenders.append(f"{key.to_user_string()}: {', '.join(missing)}")
     assert not offenders, f"assets missing metadata: {offenders}"
+
+
+def test_release_day_benchmarking_by_an_established_account_is_not_harvesting():
+    base = {"acct_thinking_share_1d": 0.97, "acct_near_max_share_1d": 0.2}
+    lab = pl.DataFrame([{**base, "release_days_since": 0, "acct_age_days": 600.0}])
+    chaser = pl.DataFrame([{**base, "release_days_since": 0, "acct_age_days": 6.0}])
+    months_later = pl.DataFrame([{**base, "release_days_since": 40, "acct_age_days": 600.0}])
+    column = [r.id for r in rules().rules].index("harvesting_reasoning")
+    assert [bool(rule_hits(f)[0, column]) for f in (lab, chaser, months_later)] == [False, True, True]
