@@ -1,9 +1,10 @@
 """Literal prefilters for marker regexes: strings of which every match must contain one.
 
-A language's marker phrasings run only on prompts that contain one of its literals (one Aho-Corasick pass per
-language), so most traffic skips most languages' regexes; the result is the same as matching every prompt.
+Other-language marker phrasings run only on prompts that contain one of their literals (one multi-literal
+search over every prompt), so most English traffic skips them; the result is the same as matching every prompt.
 The literals are read off the patterns themselves (Python's regex parser; the marker syntax is common to Python,
-Rust and Java), so a new phrasing cannot fall out of its prefilter.
+Rust and Java), so a new phrasing cannot fall out of its prefilter. Case-insensitive parts give no literal: the
+text and the phrasings are lower-case.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _required(items) -> set[str] | None:
             candidates.append({"".join(run)})
             run = []
         if op is c.SUBPATTERN:
-            sub = _required(av[-1])
+            sub = None if av[1] & re.IGNORECASE else _required(av[-1])
         elif op is c.BRANCH:
             branches = [_required(b) for b in av[1]]
             sub = None if any(b is None for b in branches) else set().union(*branches)
@@ -60,7 +61,7 @@ def required_literals(pattern: str) -> set[str] | None:
         parsed = sre.parse(pattern)
     except re.error:
         return None
-    return _required(list(parsed))
+    return None if parsed.state.flags & re.IGNORECASE else _required(list(parsed))
 
 
 def literals(phrasings: list[str]) -> list[str] | None:

@@ -23,6 +23,8 @@ from features.prefilter import literals, prefilter_regex, required_literals
         ("(abc|d)e", None),  # a branch without a literal leaves the whole alternation without one
         ("abc|[0-9]+", None),
         ("(unclosed", None),
+        ("(?i)abcd", None),
+        ("x(?i:abcd)yz", None),
     ],
 )
 def test_required_literals(pattern, expected):
