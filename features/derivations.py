@@ -16,6 +16,8 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from features.prefilter import prefilter_regex
+
 MARKERS_FILE = Path(__file__).with_name("markers.yaml")
 
 
@@ -48,10 +50,10 @@ class Marker(_Strict):
 
     @property
     def patterns(self) -> list[str]:
-        """English and other-language phrasings as two regexes: one alternation over every script blows up the
-        regex engine's lazy DFA (measured 0.44 s against 0.19 s per 120k prompts for all markers)."""
-        other = [p for phrasings in self.languages.values() for p in phrasings]
-        return ["|".join(self.phrasings), *(["|".join(other)] if other else [])]
+        """English, then one regex per language (``marker`` and the Spark engine match each on every prompt).
+        One alternation over every language defeats the regex engine's literal search and thrashes its lazy
+        DFA (200k corpus prompts, all markers: 0.76 s one regex per language, 1.18 s one for all languages)."""
+        return ["|".join(self.phrasings), *("|".join(phrasings) for phrasings in self.languages.values())]
 
 
 class MarkerSpec(_Strict):
@@ -82,6 +84,8 @@ HEAD_CHARS = SPEC.limits.head_chars
 TAIL_CHARS = SPEC.limits.tail_chars
 CAPABILITIES = [*SPEC.capabilities, "chat"]
 MARKERS: dict[str, str] = {name: m.pattern for name, m in SPEC.markers.items()}
+# Literals one of which every match of an other-language phrasing contains (None: no prefilter).
+PREFILTER = prefilter_regex([p for m in SPEC.markers.values() for ps in m.languages.values() for p in ps])
 TEXT_COLUMNS = ["template_id", "prefix_id", "neardup_sig", "capability", *(f"m_{n}" for n in MARKERS), "prompt_chars"]
 SYSTEM_COLUMNS = ["system_prompt_id", "system_template_id"]
 DERIVED_ORDER = [
@@ -150,8 +154,23 @@ def capability(normalised: pl.Expr) -> pl.Expr:
 
 
 def marker(lower: pl.Expr, m: Marker) -> pl.Expr:
-    """Whether any phrasing of ``m`` matches (null for null text)."""
+    """Whether any phrasing of ``m``, English or other, matches (null for null text)."""
     return pl.any_horizontal([lower.str.contains(p) for p in m.patterns])
+
+
+def other_language_markers(texts: pl.LazyFrame) -> pl.LazyFrame:
+    """``_row`` and the other-language match of each marker, for the rows of ``texts`` (with ``_lower``) that
+    hold a literal of the prefilter; every other row matches no other-language phrasing."""
+    candidates = texts if PREFILTER is None else texts.filter(pl.col("_lower").str.contains(PREFILTER))
+    return candidates.select(
+        "_row",
+        **{
+            f"_o_{name}": pl.any_horizontal(
+                [pl.col("_lower").str.contains("|".join(ps)) for ps in m.languages.values()]
+            )
+            for name, m in SPEC.markers.items()
+        },
+    )
 
 
 def _cut(prompt: pl.Expr) -> pl.Expr:
@@ -165,18 +184,38 @@ def _cut(prompt: pl.Expr) -> pl.Expr:
 
 
 def prompt_features(prompts: pl.LazyFrame) -> pl.LazyFrame:
-    """Text features of each row of a ``prompt`` column (template, signature, capability, markers)."""
-    return (
-        prompts.with_columns(_text=_cut(pl.col("prompt")))
+    """Text features of each row of a ``prompt`` column (template, signature, capability, markers).
+
+    Other-language phrasings run only on the prompts that pass the literal prefilter, then join back by row:
+    the same values as ``marker`` on every prompt, at a fraction of the cost where most traffic is English.
+    """
+    texts = (
+        prompts.with_row_index("_row")
+        .with_columns(_text=_cut(pl.col("prompt")))
         .with_columns(_norm=normalise(pl.col("_text")), _lower=pl.col("_text").str.to_lowercase())
-        .select(
+    )
+    english = {name: pl.col("_lower").str.contains("|".join(m.phrasings)) for name, m in SPEC.markers.items()}
+    return (
+        texts.select(
+            "_row",
             "prompt",
             template_id=template_key(pl.col("_norm")).pipe(_hash),
             prefix_id=pl.col("_norm").str.head(TEMPLATE_HEAD_CHARS).pipe(_hash),
             neardup_sig=near_dup_signature(pl.col("_text"), lower=pl.col("_lower")),
             capability=capability(pl.col("_norm")),
-            **{f"m_{name}": marker(pl.col("_lower"), m) for name, m in SPEC.markers.items()},
+            **{f"m_{name}": expr for name, expr in english.items()},
             prompt_chars=pl.col("prompt").str.len_chars().cast(pl.Int32),
+        )
+        .join(other_language_markers(texts), on="_row", how="left", maintain_order="left")
+        .select(
+            "prompt",
+            "template_id",
+            "prefix_id",
+            "neardup_sig",
+            "capability",
+            # Kleene OR: a null prompt stays null, an unmatched other language is false.
+            **{f"m_{n}": pl.col(f"m_{n}") | pl.col(f"_o_{n}").fill_null(False) for n in SPEC.markers},
+            prompt_chars=pl.col("prompt_chars"),
         )
     )
 

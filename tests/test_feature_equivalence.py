@@ -35,9 +35,12 @@ FROZEN = {
     "features_1d/2026-03-10": "c0920191bfdd0d5ff03cb24bbb1a6bb1dd843ce4241a35f24f8e2dabb18270cf",
     "templates/2026-03-10": "a2f5f73c62333d84ba20afd1aebfb408f26f4624fa2415f2e85b36fd44655c04",
     "sync/2026-03-10": "02f641018b686109b4027c8b9a038c07cad38b7b1a3395186cdb16b3581cf923",
-    "derived/corpus": "1c09ee315ecae1373dfa2731a49e5ed78759655fd83116bd4e2878fabc567ec3",
-    "features_1d/corpus": "58ffd0c4119cba2be57b3ad44d57eb51d0731a2ba5967a4586534d58eccd26fa",
-    "templates/corpus": "68274c58146e4b9de2c282310b7755de11755a8334d43b6876019b0bef250072",
+    # Changed on purpose (issue 13 item 5, markers in every language): m_cot, m_rubric and m_lang_coercion on 16, 3
+    # and 6 of 12,943 corpus prompts; acct_cot_rate_1d, acct_rubric_rate_1d, acct_lang_coercion_rate_1d and the
+    # templates' any_cot follow. Sample days unchanged (English text).
+    "derived/corpus": "4fec056404523bcbbd7009eceb4da29a18ff57f81354a5aada3facb2c3a5673e",
+    "features_1d/corpus": "4dbb5b2de435d1c73f75030be160a51d7ddb1960e74c3c8090f051ecc8fc92ba",
+    "templates/corpus": "31aa8e2eecb368ddf12f903e827946f516b7f11c7d472469d7704e5ea3510703",
 }
 
 

@@ -33,17 +33,12 @@ CHECKS = {
     "persona": ("persona_user", "m_cot"),
 }
 # Measured when this test was written (2,000 prompts over every frame each): cases where the language's share is
-# below 40% of the English share. rewrite and lang_coercion have no phrasings outside English in markers.yaml.
-KNOWN_GAPS = {
-    *((lang, "cot") for lang in ("zh", "ja", "fr", "de", "ko", "pt")),
-    *((lang, "maxout") for lang in OTHER),
-    *((lang, "rubric") for lang in ("zh", "ru", "ja", "fr", "de", "ko", "pt")),
-    *((lang, "probe") for lang in ("zh", "es", "fr", "de", "ko", "pt")),
-    *((lang, "rewrite") for lang in OTHER),
-    *((lang, "lang_coercion") for lang in OTHER),
-}
+# below 40% of the English share. After the other-language phrasings of issue 13 item 5 (written without reading
+# the simulator's phrasings), one remains: German output-maximising requests (0.32 of English).
+# `python -m benchmarks.marker_languages` prints the whole table.
+KNOWN_GAPS = {("de", "maxout")}
 # Homework helpers asking for the steps whose cot share differs from English ones by more than half the English.
-HOMEWORK_GAPS = {"es", "ja", "fr", "de", "ko", "pt"}
+HOMEWORK_GAPS: set[str] = set()
 
 
 def _marker_share(family: str, lang: str, marker: str, n: int = 2000) -> float:
