@@ -177,3 +177,34 @@ def _by_population(plt, by_population: pl.DataFrame):
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def account_outcomes(
+    truth_days: pl.DataFrame, actions: pl.DataFrame, enforcing: list[str], non_monitor: list[str]
+) -> pl.DataFrame:
+    """One row per simulated account over every replayed day: its truth (attack, campaign, population where the
+    truth has it, first day seen) and what it got (enforced: rate_limit or stronger; non_monitor: any action
+    above monitor; reviewed; suspended; the first day enforced)."""
+    population = [pl.col("population").first()] if "population" in truth_days.columns else []
+    accts = truth_days.group_by("account_id").agg(
+        pl.col("is_attack").first(), *population, pl.col("campaign_id").first(), first_seen=pl.col("date").min()
+    )
+    per = actions.group_by("account_id").agg(
+        enforced=pl.col("action").is_in(enforcing).any(),
+        non_monitor=pl.col("action").is_in(non_monitor).any(),
+        reviewed=(pl.col("action") == "human_review").any(),
+        suspended=(pl.col("action") == "suspend").any(),
+        first_enforced=pl.col("date").filter(pl.col("action").is_in(enforcing)).min(),
+    )
+    flags = ("enforced", "non_monitor", "reviewed", "suspended")
+    return accts.join(per, on="account_id", how="left").with_columns([pl.col(c).fill_null(False) for c in flags])
+
+
+def on_time() -> pl.Expr:
+    """The bar per campaign (or campaign and language): at least half its accounts actioned, the first action
+    within 1 day of its start (low-and-slow 2)."""
+    slow = pl.col("behaviour") == "low_and_slow"
+    return (pl.col("actioned_share") >= 0.5) & (
+        pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1)
+    ).fill_null(False)
+

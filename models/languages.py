@@ -13,13 +13,7 @@ from datetime import date
 
 import polars as pl
 
-
-def _on_time() -> pl.Expr:
-    """The issue's bar per (campaign, language): half the accounts actioned, within 1 day (low-and-slow 2)."""
-    slow = pl.col("behaviour") == "low_and_slow"
-    return (pl.col("actioned_share") >= 0.5) & (
-        pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1)
-    ).fill_null(False)
+from models.evaluation import account_outcomes, on_time
 
 
 # One pass builds the per-language tables from the same joined frames; split, each part would rebuild them.
@@ -34,19 +28,11 @@ def language_tables(
     """Metrics and report sections per language over every replayed day, or None without a language truth."""
     if "language" not in truth_acc.columns:
         return None
-    accts = (
-        truth_days.group_by("account_id")
-        .agg(pl.col("is_attack").first(), pl.col("campaign_id").first(), first_seen=pl.col("date").min())
+    a = (
+        account_outcomes(truth_days, actions, enforcing, non_monitor)
+        .drop("population", strict=False)
         .join(truth_acc.select("account_id", "population", "language"), on="account_id", how="left")
-    )
-    per = actions.group_by("account_id").agg(
-        above_monitor=pl.col("action").is_in(non_monitor).any(),
-        enforced=pl.col("action").is_in(enforcing).any(),
-        suspended=(pl.col("action") == "suspend").any(),
-        first_enforced=pl.col("date").filter(pl.col("action").is_in(enforcing)).min(),
-    )
-    a = accts.join(per, on="account_id", how="left").with_columns(
-        [pl.col(c).fill_null(False) for c in ("above_monitor", "enforced", "suspended")]
+        .rename({"non_monitor": "above_monitor"})
     )
     legit = (
         a.filter(~pl.col("is_attack"))
@@ -82,7 +68,7 @@ def language_tables(
         .join(campaigns.select("campaign_id", "behaviour"), on="campaign_id", how="left")
         # From the first day the campaign sent traffic in this language (hydra pools rotate in later).
         .with_columns(days_to_first_action=(pl.col("first_action") - pl.col("first_seen")).dt.total_days())
-        .with_columns(on_time=_on_time())
+        .with_columns(on_time=on_time())
         .select("campaign_id", "behaviour", "language", "accounts", "actioned_share", "days_to_first_action", "on_time")
         .sort("campaign_id", "language")
     )

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import polars as pl
 
-from models.evaluation import average_precision, calibration_table, recall_at_fpr, roc_auc, write_plots
+from models.evaluation import (
+    account_outcomes,
+    average_precision,
+    calibration_table,
+    on_time,
+    recall_at_fpr,
+    roc_auc,
+    write_plots,
+)
 from models.languages import language_tables, report_lines
 from models.spec import load_policy
 
@@ -172,22 +180,7 @@ def action_rates(
 ) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """Over every replayed day: legitimate action rates (overall and per population), enforcement precision,
     and per campaign the share of its accounts acted on and the days to the first action."""
-    accts = truth_days.group_by("account_id").agg(
-        pl.col("is_attack").first(),
-        pl.col("population").first(),
-        pl.col("campaign_id").first(),
-        first_seen=pl.col("date").min(),
-    )
-    per = actions.group_by("account_id").agg(
-        enforced=pl.col("action").is_in(ENFORCING).any(),
-        reviewed=(pl.col("action") == "human_review").any(),
-        suspended=(pl.col("action") == "suspend").any(),
-        first_enforced=pl.col("date").filter(pl.col("action").is_in(ENFORCING)).min(),
-    )
-    a = accts.join(per, on="account_id", how="left").with_columns(
-        [pl.col(c).fill_null(False) for c in ("enforced", "reviewed", "suspended")]
-    )
-    a = a.with_columns(non_monitor=pl.col("enforced") | pl.col("reviewed"))
+    a = account_outcomes(truth_days, actions, ENFORCING, NON_MONITOR)
     legit = a.filter(~pl.col("is_attack"))
     personas = (
         legit.group_by("population")
@@ -217,10 +210,7 @@ def action_rates(
         .select("campaign_id", "behaviour", "start_date", "accounts", "actioned_share", "days_to_first_action")
         .sort("campaign_id")
     )
-    slow = pl.col("behaviour") == "low_and_slow"
-    on_time = spread.filter(
-        (pl.col("actioned_share") >= 0.5) & (pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1))
-    )
+    in_time = spread.filter(on_time())
     rates = {
         "legit_accounts": legit.height,
         "legit_suspended_accounts": int(legit["suspended"].sum()),
@@ -233,7 +223,7 @@ def action_rates(
         "hard_negative_worst_rate": float(hard["non_monitor_rate"].max() or 0) if hard.height else 0.0,
         "hard_negative_worst_enforced_rate": float(hard["enforced_rate"].max() or 0) if hard.height else 0.0,
         "enforcement_precision": float(acted["is_attack"].mean()) if acted.height else None,
-        "campaigns_on_time": on_time.height,
+        "campaigns_on_time": in_time.height,
         "campaign_min_actioned_share": float(spread["actioned_share"].min() or 0),
         "campaign_max_days_to_first_action": spread["days_to_first_action"].max(),
         "persona_rates": {
