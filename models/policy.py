@@ -34,7 +34,7 @@ EVIDENCE_COLUMNS = [
     "acct_template_pool_orgs",
     "cluster_n_orgs",
 ]
-ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs"]
+ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs", "org_accounts_total"]
 # Account feature columns the policy reads beside the scores.
 POLICY_INPUTS = [*TENURE_COLUMNS, *CONTENT_MARKERS, *EVIDENCE_COLUMNS, *ORG_COLUMNS]
 LINES = ["model", "rules", "content", "coordination", "pool", "volume", "persistence"]
@@ -157,15 +157,19 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     }
     # An established organisation's expected behaviour (volume) corroborates nothing.
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
-    self_contained = pl.lit(False)
+    self_contained = cohort = pl.lit(False)
     if est.self_contained is not None:
-        self_contained = (
-            established
-            & (pl.col("acct_cross_org_links").fill_null(0) == 0)
+        # no payment, network, domain or client shared with another organisation, its main template its own
+        touches_none = (
+            (pl.col("acct_cross_org_links").fill_null(0) == 0)
             & (pl.col("acct_enforced_link_count").fill_null(0) == 0)
             & (pl.col("acct_template_pool_orgs").fill_null(0) <= est.self_contained.max_template_pool_orgs)
             & ~risky
         )
+        self_contained = established & touches_none
+        if policy.single_org_cohort is not None:
+            big = pl.col("org_accounts_total").fill_null(0) >= policy.single_org_cohort.min_org_accounts
+            cohort = ~established.fill_null(False) & big & touches_none
     disagrees = trained & (pl.col("score") < cor.rules_alone_model_below)
     if cor.volume_min_requests_1d_model_disagrees is not None:
         busy = pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d_model_disagrees
@@ -175,6 +179,7 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
         "risky_cluster": risky,
         "established": established,
         "self_contained": self_contained,
+        "cohort": cohort,
         "model_disagrees": disagrees,
         **lines,
     }
@@ -278,13 +283,16 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
         tenured &= pl.col("acct_payment_present") == 1
     allow = pl.col("org_id").is_in(allowlist["org_id"].implode())
     df = df.with_columns(action=pl.col("_level").replace_strict(inv, default=None, return_dtype=pl.String))
-    contained = est.self_contained
+    contained, cohort = est.self_contained, policy.single_org_cohort
     contained_max = ladder[contained.max_action] if contained is not None else len(ladder)
+    cohort_max = ladder[cohort.max_action] if cohort is not None else len(ladder)
     df = df.with_columns(
         protection=pl.when(allow & (pl.col("action") == "suspend"))
         .then(pl.lit("allowlisted_org"))
         .when(pl.col("_l_self_contained") & (pl.col("_level") > contained_max))
         .then(pl.lit("self_contained_org"))
+        .when(pl.col("_l_cohort") & (pl.col("_level") > cohort_max))
+        .then(pl.lit("single_org_cohort"))
         .when(tenured.fill_null(False) & (pl.col("_level") > ladder[tenure.max_automatic_action]))
         .then(pl.lit("tenured_customer"))
         .when(pl.col("_l_established") & (pl.col("_level") > ladder[est.max_automatic_action]))
@@ -298,6 +306,8 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
         .then(pl.lit(policy.protections.allowlisted_org_instead_of_suspend))
         .when(pl.col("protection") == "self_contained_org")
         .then(pl.lit(contained.max_action if contained is not None else None))
+        .when(pl.col("protection") == "single_org_cohort")
+        .then(pl.lit(cohort.max_action if cohort is not None else None))
         .when(pl.col("protection") == "tenured_customer")
         .then(pl.lit(tenure.above_max_goes_to))
         .when(pl.col("protection") == "established_org")

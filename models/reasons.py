@@ -54,6 +54,10 @@ PATH_SENTENCES = {
         "established verified organisation whose traffic touches no other organisation: monitored for its account "
         "team, not acted on"
     ),
+    "single_org_cohort": (
+        "one of many accounts of one organisation whose traffic touches no other organisation (a class, a "
+        "roll-out): monitored for its account team, not acted on"
+    ),
     "no_content_evidence": "no extraction content in the account's own traffic: held at verification",
     "persistence": "first strong action held at verification until the behaviour shows on a second day",
     "rules_alone": (

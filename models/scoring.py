@@ -36,7 +36,7 @@ def score_model(features: pl.DataFrame, model: TrainedModel, fired: list[list[st
         top = np.argsort(-contrib[i], kind="stable")[:MAX_REASONS]
         texts = []
         for k in top:
-            if contrib[i, k] <= 0:
+            if contrib[i, k] <= 0 or row.get(cols[k]) is None:  # a missing value explains nothing to an analyst
                 continue
             # The stacked rule score is explained by the rules that fired.
             texts += fired[i][:1] if cols[k] == "rules_score" else [sentence(cols[k], row)]

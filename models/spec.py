@@ -167,6 +167,13 @@ class Protections(_Strict):
     content_evidence: ContentEvidence
 
 
+class SingleOrgCohort(_Strict):
+    """Many accounts of one young organisation whose traffic touches no other organisation: one customer."""
+
+    min_org_accounts: int = Field(ge=2, description="Accounts the organisation holds, at least.")
+    max_action: Action = Field(description="The strongest automatic action for such an organisation's accounts.")
+
+
 class HumanReview(_Strict):
     duration_days: int = Field(gt=0, description="How long a review action stays in force.")
     ranks_above: Action = Field(description="Where review sits among ladder actions when the strongest is chosen.")
@@ -181,6 +188,7 @@ class Policy(_Strict):
     cluster_escalation: ClusterEscalation
     corroboration: Corroboration
     established_org: EstablishedOrg
+    single_org_cohort: SingleOrgCohort | None = None
     persistence: Persistence
     first_strong_action: FirstStrongAction
     protections: Protections

@@ -86,6 +86,9 @@ def test_farm_shares_payment_across_orgs_and_no_corporate_domain(feats):
     assert f["acct_payment_orgs"] == 3 and f["acct_payment_accounts"] == 3
     assert f["org_corporate_domain"] == 0, "a domain several organisations use is nobody's corporate domain"
     assert f["org_age_days"] == pytest.approx(2.0) and f["org_risky_tier_share"] == 1.0
+    # One fresh account is its own whole organisation: no growth share, so a farm's throwaway organisations do not
+    # teach the model that "every account of the organisation is new" means a pool (a class's does too).
+    assert f["org_new_account_share_7d"] is None
     s = feats["s1"]
     assert s["org_corporate_domain"] == 0 and s["acct_payment_orgs"] == 0
 

@@ -246,6 +246,34 @@ def test_self_contained_established_org_is_monitored_and_any_outside_link_lifts_
     assert young["protection"] != "self_contained_org"
 
 
+def test_a_young_organisations_cohort_is_monitored_and_any_outside_link_lifts_it():
+    # A class on its hackathon day: 76 fresh unverified accounts of one new organisation, an early model scoring
+    # all of them 0.75 on organisation features, a few asking for the steps of their homework.
+    student = {
+        "account_id": "s",
+        "org_id": "campus",
+        "score": 0.75,
+        "acct_cot_rate_1d": 0.4,
+        "acct_req_count_1d": 7.0,
+        "acct_age_days": 3.0,
+        "org_age_days": 3.0,
+        "org_accounts_total": 76,
+        "acct_template_pool_orgs": 0,
+    }
+    a = act([student], prior=prior("s", score=0.75))[1]["s"]
+    assert a["action"] == "monitor" and a["protection"] == "single_org_cohort" and a["trigger"] == "protection"
+    assert a["reasons"][0].startswith("one of many accounts of one organisation whose traffic touches no other")
+    # A pool shares something with other organisations, or a template many of them send: not one customer.
+    for link in (
+        {"acct_template_pool_orgs": 15},
+        {"acct_cross_org_links": 1},
+        {"acct_enforced_link_count": 1, "acct_cross_org_links": 1},
+        {"org_accounts_total": 3},
+    ):
+        other = act([{**student, **link}], prior=prior("s", score=0.75))[1]["s"]
+        assert other["action"] != "monitor" and other["protection"] != "single_org_cohort", link
+
+
 def test_prior_evidence_is_point_in_time():
     policy = load_policy()
     scores = pl.DataFrame(

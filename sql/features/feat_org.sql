@@ -33,7 +33,12 @@ orgs as (
     select
         org_id,
         date_diff('hour', min(created_at), ($day::date + 1)::timestamptz) / 24.0 as org_age_days,
-        avg(case when created_at >= ($day::date - 6)::timestamptz then 1.0 else 0.0 end) as org_new_account_share_7d,
+        -- a share over one account is only that account's age (acct_age_days); null keeps a fresh one-account
+        -- organisation apart from an organisation whose many accounts are all new (a class, a roll-out)
+        case
+            when count(*) > 1
+                then avg(case when created_at >= ($day::date - 6)::timestamptz then 1.0 else 0.0 end)
+        end as org_new_account_share_7d,
         avg(verified::int) as org_verified_share,
         avg(case when tier in ('enterprise', 'scale') then 1.0 else 0.0 end) as org_enterprise_tier_share,
         avg(case when tier in ('free', 'edu', 'startup', 'research') then 1.0 else 0.0 end) as org_risky_tier_share,
