@@ -26,8 +26,10 @@ from features.derivations import (
     TAIL_CHARS,
     TEMPLATE_HEAD_CHARS,
     TEMPLATE_TAIL_CHARS,
+    Marker,
 )
 from features.engine import DERIVED_KIND, SPARK_SUBFOLDER
+from features.prefilter import literals
 from features.raw import RawWarehouse
 from features.releases import load_releases
 from features.spark_sql import spark_sql
@@ -80,6 +82,23 @@ def near_dup_signature(text: Column, lower: Column, k: int = 3) -> Column:
     return F.xxhash64(F.array_join(F.transform(smallest, lambda h: h.cast("string")), "-"))
 
 
+def _needs_non_ascii(phrasings: list[str]) -> bool:
+    """Whether every match of ``phrasings`` holds a character outside ASCII (each of their literals does)."""
+    lits = literals(phrasings)
+    return lits is not None and all(not s.isascii() for s in lits)
+
+
+def marker(lower: Column, m: Marker, non_ascii: Column) -> Column:
+    """Whether any phrasing of ``m`` matches. Java's regexes scan a prompt once per pattern, so the languages whose
+    phrasings all need a non-ASCII character (Chinese, Japanese, Korean, Russian) run only on prompts holding one;
+    the result is the same as matching every prompt."""
+    hits = []
+    for phrasings in [m.phrasings, *m.languages.values()]:
+        hit = lower.rlike(_re("|".join(phrasings)))
+        hits.append(non_ascii & hit if _needs_non_ascii(phrasings) else hit)
+    return _any(hits)
+
+
 def capability(norm: Column) -> Column:
     expr = F.lit("chat")
     for cap in reversed(CAPABILITIES[:-1]):
@@ -96,8 +115,14 @@ def _cut(prompt: Column) -> Column:
 def text_features(texts: DataFrame) -> DataFrame:
     """Per distinct cut text (``_text``): template, prefix, signature, capability, markers."""
     norm, lower = F.col("_norm"), F.col("_lower")
-    markers = {f"m_{name}": _any(lower.rlike(_re(p)) for p in m.patterns) for name, m in SPEC.markers.items()}
-    return texts.withColumns({"_norm": normalise(F.col("_text")), "_lower": F.lower(F.col("_text"))}).select(
+    non_ascii = F.col("_non_ascii")
+    markers = {f"m_{name}": marker(lower, m, non_ascii) for name, m in SPEC.markers.items()}
+    derived = {
+        "_norm": normalise(F.col("_text")),
+        "_lower": F.lower(F.col("_text")),
+        "_non_ascii": F.col("_text").rlike("[^\\x00-\\x7f]"),
+    }
+    return texts.withColumns(derived).select(
         "_text",
         F.xxhash64(template_key(norm)).alias("template_id"),
         F.xxhash64(F.substring(norm, 1, TEMPLATE_HEAD_CHARS)).alias("prefix_id"),
