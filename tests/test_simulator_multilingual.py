@@ -36,7 +36,7 @@ CHECKS = {
 # below 40% of the English share. After the other-language phrasings of issue 13 item 5 (written without reading
 # the simulator's phrasings), one remains: German output-maximising requests (0.32 of English).
 # `python -m benchmarks.marker_languages` prints the whole table.
-KNOWN_GAPS = {("de", "maxout")}
+KNOWN_GAPS: set[tuple[str, str]] = set()
 # Homework helpers asking for the steps whose cot share differs from English ones by more than half the English.
 HOMEWORK_GAPS: set[str] = set()
 
