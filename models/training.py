@@ -112,7 +112,9 @@ def fit_isotonic(raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
 
 
 def apply_calibration(calibration: dict, raw: np.ndarray) -> np.ndarray:
-    return np.clip(np.interp(raw, calibration["x"], calibration["y"]), 0.0, 1.0)
+    """The isotonic step for ``raw``, plus ``tie_break`` times ``raw`` (artifacts trained without it have none)."""
+    stepped = np.interp(raw, calibration["x"], calibration["y"])
+    return np.clip(stepped + calibration.get("tie_break", 0.0) * raw, 0.0, 1.0)
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -214,6 +216,8 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
     )
     raw_val = booster.predict(_matrix(val, cols), num_iteration=booster.best_iteration)
     calibration = fit_isotonic(raw_val, val["label"].to_numpy(), val["weight"].to_numpy())
+    if spec.calibration_tie_break:
+        calibration["tie_break"] = spec.calibration_tie_break
     model_text = booster.model_to_string(num_iteration=booster.best_iteration)
     digest = hashlib.sha256((model_text + json.dumps(calibration, sort_keys=True)).encode()).hexdigest()[:10]
     version = f"lgbm-{as_of:%Y%m%d}-{digest}"

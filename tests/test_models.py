@@ -130,6 +130,9 @@ def test_isotonic_calibration_is_monotone():
     cal = training.fit_isotonic(raw, np.array([0, 1, 0, 0, 1, 1]), np.ones(6))
     out = training.apply_calibration(cal, np.linspace(0, 1, 50))
     assert (np.diff(out) >= -1e-12).all() and out.min() >= 0 and out.max() <= 1
+    # With the tie-break the model's order survives inside a step, and no score moves by more than it.
+    broken = training.apply_calibration({**cal, "tie_break": 0.01}, np.linspace(0, 1, 50))
+    assert (np.diff(broken[broken < 1]) > 0).all() and (np.abs(broken - out) <= 0.01 + 1e-12).all()
 
 
 def test_reason_sentences_carry_the_numbers():
