@@ -48,6 +48,9 @@ class ModelSpec(_Strict):
     min_positive_accounts: int = Field(ge=1)
     min_positive_campaigns: int = Field(ge=1)
     stack_rule_score: bool = Field(description="Feed the cold-start rule score to the model as a feature.")
+    monotone_decreasing: list[str] = Field(
+        default=[], description="Features the score may only fall with (LightGBM monotone constraints)."
+    )
     calibration_tie_break: float = Field(
         default=0.0, ge=0, le=0.05, description="Raw score times this is added to the calibrated score (order kept)."
     )

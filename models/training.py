@@ -203,6 +203,8 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
     fit_w = np.where(fit["label"].to_numpy() == 1, pos_w, fit["weight"].to_numpy())
     val_w = np.where(val["label"].to_numpy() == 1, pos_w, val["weight"].to_numpy())
     params = _params(spec)
+    if spec.monotone_decreasing:
+        params["monotone_constraints"] = [-1 if c in spec.monotone_decreasing else 0 for c in cols]
     dtrain = lgb.Dataset(
         _matrix(fit, cols), fit["label"].to_numpy(), weight=fit_w, feature_name=cols, free_raw_data=False
     )

@@ -125,6 +125,33 @@ def test_retraining_gives_the_same_model_bytes():
         training.train(feats, labels.head(3), AS_OF, spec)
 
 
+def test_organisation_size_may_only_lower_the_score():
+    # Every attacker of the training days sits in an organisation with three new accounts, every customer alone:
+    # unconstrained, the model reads "more new accounts in the organisation" as extraction.
+    feats = feature_rows().with_columns(
+        org_new_accounts_7d=pl.when(pl.col("account_id") < "a08").then(3.0).otherwise(1.0),
+        acct_cot_rate_1d=pl.lit(0.1),
+    )
+    labels = pl.DataFrame(
+        {
+            "account_id": [f"a{i:02d}" for i in range(8)],
+            "label": [1] * 8,
+            "campaign_id": ["c1"] * 4 + ["c2"] * 4,
+            "confirmed_at": [datetime(2026, 3, 2, tzinfo=UTC)] * 8,
+            "source": ["r"] * 8,
+        },
+        schema_overrides={"label": pl.Int8},
+    )
+    cohort = feats.filter(pl.col("account_id") == "a30").head(1)
+    sizes = pl.concat([cohort.with_columns(org_new_accounts_7d=pl.lit(float(n))) for n in (1, 3, 88)])
+    spec = load_spec().model_copy(update={"min_positive_accounts": 5})
+    assert "org_new_accounts_7d" in spec.monotone_decreasing
+    raw = training.train(feats, labels, AS_OF, spec).predict_raw(sizes)
+    assert raw[2] <= raw[1] <= raw[0] + 1e-12
+    free = training.train(feats, labels, AS_OF, spec.model_copy(update={"monotone_decreasing": []}))
+    assert free.predict_raw(sizes)[2] > free.predict_raw(sizes)[0], "the constraint is what keeps the cohort low"
+
+
 def test_isotonic_calibration_is_monotone():
     raw = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     cal = training.fit_isotonic(raw, np.array([0, 1, 0, 0, 1, 1]), np.ones(6))
