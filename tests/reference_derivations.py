@@ -76,7 +76,8 @@ MARKERS: dict[str, str] = {
 
 # Deliberate feature change (issue 13 item 5): the same markers phrased in zh, ja, ko, ru, es, pt, fr and de;
 # then every marker in every one of them, in more registers and verbs (written apart from the simulator).
-# Frozen copy of features/markers.yaml's `languages` at that change.
+# Frozen copy of features/markers.yaml's `languages` at that change, and at the German maximum-length phrasings
+# ("so ausführlich und lang, wie du kannst", thousands of words) added after it.
 MULTILINGUAL: dict[str, str] = {
     "cot": (
         r"|思维链|思考链|推理链|内心独白|出声思考|大声思考"
@@ -233,7 +234,7 @@ MULTILINGUAL: dict[str, str] = {
         r"|aussi (détaillée?s?|longue?s?|complète?s?|exhaustive?s?) que (possible|tu peux|vous pouvez|vous le pouvez)|le plus (détaillé|long|complet|exhaustif)e?s? (possible|que tu peux|que vous pouvez)|plus c['’]est long,? mieux c['’]est"
         r"|n['’](abrège|abrégez|omets|omettez|écourte|écourtez)[sz]? (rien|pas)|ne (résume|résumez|tronque|tronquez|saute|sautez|coupe|coupez|simplifie|simplifiez|raccourcis|raccourcissez) (rien|pas)|sans (rien )?(omettre|sauter|résumer|abréger|tronquer)"
         r"|chaque détail|dans les moindres détails|la plus (détaillée|complète|exhaustive|longue) possible|n['’](omets|omettez) aucun|longueur maximale|de (manière|façon) exhaustive"
-        r"|so (ausführlich|lang|detailliert|umfassend|vollständig) wie (nur )?(möglich|du kannst|sie können|es geht)|in aller ausführlichkeit|maximal (ausführlich|detailliert|lang)|keine (zusammenfassung|kürzungen|auslassungen)|möglichst (ausführlich|lang|detailliert|umfassend|vollständig)|je länger,? desto besser|bis ins (kleinste )?detail|erschöpfend"
+        r"|so (ausführlich|lang|detailliert|umfassend|vollständig)( und (ausführlich|lang|detailliert|umfassend|vollständig))?,? wie (nur )?(möglich|du kannst|sie können|es geht)|mindestens \d[\d.]{3,} (wörter|wörtern|token|tokens)|in aller ausführlichkeit|maximal (ausführlich|detailliert|lang)|keine (zusammenfassung|kürzungen|auslassungen)|möglichst (ausführlich|lang|detailliert|umfassend|vollständig)|je länger,? desto besser|bis ins (kleinste )?detail|erschöpfend"
         r"|(kürze|kürz|kürzen sie) nichts?|(fasse|fass|fassen sie) (nichts|nicht) zusammen|(lass|lasse|lassen sie) (keine details|keine schritte|nichts)[^\n.]{0,20} (aus|weg)|nicht (abkürzen|kürzen|zusammenfassen|auslassen|überspringen|weglassen)|(lass|lasse|lassen sie) nichts (aus|weg)|ohne (etwas )?(auszulassen|zu überspringen|abzukürzen|zusammenzufassen)"
         r"|jedes (einzelne )?detail|jede einzelheit|in allen einzelheiten|ausführlichst|lückenlos|keine (details|einzelheiten|schritte) (auslassen|weglassen|überspringen)|maximale länge"
     ),
