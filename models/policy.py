@@ -157,19 +157,23 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     }
     # An established organisation's expected behaviour (volume) corroborates nothing.
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
-    self_contained = cohort = pl.lit(False)
-    if est.self_contained is not None:
-        # no payment, network, domain or client shared with another organisation, its main template its own
-        touches_none = (
+
+    def touches_none(max_pool_orgs: int) -> pl.Expr:
+        """No payment, network, domain or client shared with another organisation; its main template its own."""
+        return (
             (pl.col("acct_cross_org_links").fill_null(0) == 0)
             & (pl.col("acct_enforced_link_count").fill_null(0) == 0)
-            & (pl.col("acct_template_pool_orgs").fill_null(0) <= est.self_contained.max_template_pool_orgs)
+            & (pl.col("acct_template_pool_orgs").fill_null(0) <= max_pool_orgs)
             & ~risky
         )
-        self_contained = established & touches_none
-        if policy.single_org_cohort is not None:
-            big = pl.col("org_accounts_total").fill_null(0) >= policy.single_org_cohort.min_org_accounts
-            cohort = ~established.fill_null(False) & big & touches_none
+
+    self_contained = cohort = pl.lit(False)
+    if est.self_contained is not None:
+        self_contained = established & touches_none(est.self_contained.max_template_pool_orgs)
+    if (c := policy.single_org_cohort) is not None:
+        young = pl.col("org_age_days").fill_null(c.max_org_age_days) < c.max_org_age_days
+        big = pl.col("org_accounts_total").fill_null(0) >= c.min_org_accounts
+        cohort = ~established.fill_null(False) & young & big & touches_none(c.max_template_pool_orgs)
     disagrees = trained & (pl.col("score") < cor.rules_alone_model_below)
     if cor.volume_min_requests_1d_model_disagrees is not None:
         busy = pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d_model_disagrees

@@ -55,7 +55,7 @@ PATH_SENTENCES = {
         "team, not acted on"
     ),
     "single_org_cohort": (
-        "one of many accounts of one organisation whose traffic touches no other organisation (a class, a "
+        "one of many accounts of a new organisation, sharing nothing with any other organisation (a class, a "
         "roll-out): monitored for its account team, not acted on"
     ),
     "no_content_evidence": "no extraction content in the account's own traffic: held at verification",

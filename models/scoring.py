@@ -33,10 +33,11 @@ def score_model(features: pl.DataFrame, model: TrainedModel, fired: list[list[st
     rows = features.to_dicts()
     reasons = []
     for i, row in enumerate(rows):
-        top = np.argsort(-contrib[i], kind="stable")[:MAX_REASONS]
-        texts = []
-        for k in top:
-            if contrib[i, k] <= 0 or row.get(cols[k]) is None:  # a missing value explains nothing to an analyst
+        texts: list[str] = []
+        for k in np.argsort(-contrib[i], kind="stable"):
+            if contrib[i, k] <= 0 or len(texts) == MAX_REASONS:
+                break
+            if row.get(cols[k]) is None:  # a missing value explains nothing to an analyst
                 continue
             # The stacked rule score is explained by the rules that fired.
             texts += fired[i][:1] if cols[k] == "rules_score" else [sentence(cols[k], row)]

@@ -174,10 +174,12 @@ class Protections(_Strict):
 
 
 class SingleOrgCohort(_Strict):
-    """Many accounts of one young organisation whose traffic touches no other organisation: one customer."""
+    """An account of a young organisation holding many accounts, touching no other organisation: one customer."""
 
     min_org_accounts: int = Field(ge=2, description="Accounts the organisation holds, at least.")
-    max_action: Action = Field(description="The strongest automatic action for such an organisation's accounts.")
+    max_org_age_days: float = Field(gt=0, description="Days since the organisation's first account, below this.")
+    max_template_pool_orgs: int = Field(ge=0, description="Most other orgs sending the account's main template.")
+    max_action: Action = Field(description="The strongest automatic action for such an account (a ladder action).")
 
 
 class HumanReview(_Strict):
@@ -233,6 +235,7 @@ class Policy(_Strict):
             ("rules_floor.action", self.rules_floor.action),
             ("first_strong_action.cap", self.first_strong_action.cap),
             ("corroboration.band_alone", self.corroboration.band_alone),
+            *([("single_org_cohort.max_action", self.single_org_cohort.max_action)] if self.single_org_cohort else []),
         ]:
             if action not in self.ladder:
                 raise ValueError(f"{name}: action {action} is not on the ladder")

@@ -262,13 +262,15 @@ def test_a_young_organisations_cohort_is_monitored_and_any_outside_link_lifts_it
     }
     a = act([student], prior=prior("s", score=0.75))[1]["s"]
     assert a["action"] == "monitor" and a["protection"] == "single_org_cohort" and a["trigger"] == "protection"
-    assert a["reasons"][0].startswith("one of many accounts of one organisation whose traffic touches no other")
-    # A pool shares something with other organisations, or a template many of them send: not one customer.
+    assert a["reasons"][0].startswith("one of many accounts of a new organisation, sharing nothing with any other")
+    # A pool shares something with other organisations, or a template many of them send: not one customer. Nor is
+    # a small organisation, or one past its first month.
     for link in (
         {"acct_template_pool_orgs": 15},
         {"acct_cross_org_links": 1},
-        {"acct_enforced_link_count": 1, "acct_cross_org_links": 1},
+        {"acct_enforced_link_count": 1},
         {"org_accounts_total": 3},
+        {"org_age_days": 400.0},
     ):
         other = act([{**student, **link}], prior=prior("s", score=0.75))[1]["s"]
         assert other["action"] != "monitor" and other["protection"] != "single_org_cohort", link

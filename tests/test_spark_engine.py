@@ -145,3 +145,25 @@ def test_spark_run_publishes_the_same_enforcement_actions(spark, sample_raw, tmp
     assert e["enforcement_actions"].height > 0
     assert e["enforcement_actions"].select(keys).equals(s["enforcement_actions"].select(keys))
     assert (e["account_scores"]["score"] - s["account_scores"]["score"]).abs().max() <= 1e-6
+
+
+def test_markers_in_every_language_agree(spark):
+    # Hit and miss phrasings of every marker in nine languages. Spark runs the languages whose phrasings all need a
+    # non-ASCII character only on prompts holding one; that must not change a single answer.
+    from features.derivations import SPEC
+    from features.spark_engine import _needs_non_ascii, text_features
+    from tests.test_markers_multilingual import CASES, markers
+
+    for m in SPEC.markers.values():
+        gated = {lang for lang, phrasings in m.languages.items() if _needs_non_ascii(phrasings)}
+        assert gated == {"zh", "ja", "ko", "ru"}
+    texts = sorted({t for _, _, hit, miss in CASES for t in (hit, miss)})
+    embedded = pl.DataFrame({"_text": texts}).hstack(markers(texts))
+    frame = spark.createDataFrame([(t,) for t in texts], "_text string")
+    columns = [c for c in embedded.columns if c.startswith("m_")]
+    got = pl.from_arrow(text_features(frame).select("_text", *columns).toArrow())
+    joined = embedded.join(got, on="_text", suffix="_spark")
+    assert joined.height == len(texts)
+    for c in columns:
+        assert (joined[c] == joined[f"{c}_spark"]).all(), joined.filter(joined[c] != joined[f"{c}_spark"])
+    assert joined.filter(pl.col("_text").str.contains("[一-龥]"))["m_cot"].any()
