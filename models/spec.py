@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MODELS_DIR = Path(__file__).resolve().parent
+FEATURE_CATALOG = MODELS_DIR.parent / "features" / "catalog.yaml"
 Action = Literal["monitor", "rate_limit", "require_verification", "degrade_reasoning", "suspend", "human_review"]
 
 
@@ -60,6 +61,16 @@ class ModelSpec(_Strict):
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)
     promotion_gate: PromotionGate
+
+    @model_validator(mode="after")
+    def _constrained_features_exist(self) -> ModelSpec:
+        """A misspelt or excluded name would silently leave the score free to rise with it."""
+        catalog = yaml.safe_load(FEATURE_CATALOG.read_text())["features"]
+        named = set(self.monotone_decreasing)
+        unknown = sorted((named - set(catalog)) | (named & set(self.exclude_features)))
+        if unknown:
+            raise ValueError(f"monotone_decreasing: {unknown} are not model features in {FEATURE_CATALOG.name}")
+        return self
 
 
 class Band(_Strict):

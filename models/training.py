@@ -203,9 +203,6 @@ def train(features: pl.DataFrame, labels: pl.DataFrame, as_of: date, spec: Model
     fit_w = np.where(fit["label"].to_numpy() == 1, pos_w, fit["weight"].to_numpy())
     val_w = np.where(val["label"].to_numpy() == 1, pos_w, val["weight"].to_numpy())
     params = _params(spec)
-    unknown = sorted(set(spec.monotone_decreasing) - set(cols))
-    if unknown:
-        raise ValueError(f"models/spec.yaml monotone_decreasing: {unknown} are not model features")
     if spec.monotone_decreasing:
         params["monotone_constraints"] = [-1 if c in spec.monotone_decreasing else 0 for c in cols]
     dtrain = lgb.Dataset(

@@ -10,7 +10,7 @@ from models import training
 from models.policy import CONTENT_MARKERS, apply_policy
 from models.reasons import sentence
 from models.scoring import COLD_START_VERSION, score_rules
-from models.spec import Policy, load_policy, load_spec
+from models.spec import ModelSpec, Policy, load_policy, load_spec
 
 AS_OF = date(2026, 3, 10)
 UTC = UTC
@@ -24,6 +24,8 @@ def test_spec_and_policy_files_validate():
     bad["protections"]["allowlisted_org_instead_of_suspend"] = "suspend"
     with pytest.raises(ValueError, match="allowlisted"):
         Policy.model_validate(bad)
+    with pytest.raises(ValueError, match="monotone_decreasing"):
+        ModelSpec.model_validate({**spec.model_dump(), "monotone_decreasing": ["org_acounts_total"]})
 
 
 def test_label_confirmed_on_or_after_the_as_of_day_is_never_used():
