@@ -217,6 +217,24 @@ def test_established_org_is_never_past_verification_automatically():
     assert a["reasons"][0].startswith("established verified organisation")
 
 
+# What ties an account to another organisation: the pool's template sent alongside 15 other organisations, a shared
+# payment instrument, network, domain or client, or a link to an enforced account.
+OUTSIDE_LINKS = (
+    {"acct_template_pool_orgs": 15},
+    {"acct_cross_org_links": 1},
+    {"acct_enforced_link_count": 1},
+    {"acct_enforced_link_count": 1, "acct_cross_org_links": 1},
+)
+
+
+def assert_lifted(row: dict, protection: str, cases) -> None:
+    """Each of ``cases`` added to ``row`` takes ``protection`` (and its monitor-only cap) away."""
+    account = row["account_id"]
+    for case in cases:
+        a = act([{**row, **case}], prior=prior(account, score=row["score"]))[1][account]
+        assert a["action"] != "monitor" and a["protection"] != protection, case
+
+
 def test_self_contained_established_org_is_monitored_and_any_outside_link_lifts_it():
     # A red-team vendor under contract: the model scores its probing 1.0 on a second day, rules and content agree,
     # and nothing links its accounts to another organisation.
@@ -234,13 +252,7 @@ def test_self_contained_established_org_is_monitored_and_any_outside_link_lifts_
     assert a["reasons"][0].startswith("established verified organisation whose traffic touches no other")
     # A reseller mixing a campaign into its customers' traffic sends the pool's template with 15 other orgs;
     # a shared payment instrument or a link to an enforced account lifts the protection just the same.
-    for link in (
-        {"acct_template_pool_orgs": 15},
-        {"acct_cross_org_links": 1},
-        {"acct_enforced_link_count": 1, "acct_cross_org_links": 1},
-    ):
-        linked = act([{**redteam, **link}], prior=prior("rt", score=1.0))[1]["rt"]
-        assert linked["action"] != "monitor" and linked["protection"] != "self_contained_org", link
+    assert_lifted(redteam, "self_contained_org", OUTSIDE_LINKS)
     # Not established (a new organisation): no such protection.
     young = act([{**redteam, "org_age_days": 5.0}], prior=prior("rt", score=1.0))[1]["rt"]
     assert young["protection"] != "self_contained_org"
@@ -265,15 +277,7 @@ def test_a_young_organisations_cohort_is_monitored_and_any_outside_link_lifts_it
     assert a["reasons"][0].startswith("one of many accounts of a new organisation, sharing nothing with any other")
     # A pool shares something with other organisations, or a template many of them send: not one customer. Nor is
     # a small organisation, or one past its first month.
-    for link in (
-        {"acct_template_pool_orgs": 15},
-        {"acct_cross_org_links": 1},
-        {"acct_enforced_link_count": 1},
-        {"org_accounts_total": 3},
-        {"org_age_days": 400.0},
-    ):
-        other = act([{**student, **link}], prior=prior("s", score=0.75))[1]["s"]
-        assert other["action"] != "monitor" and other["protection"] != "single_org_cohort", link
+    assert_lifted(student, "single_org_cohort", (*OUTSIDE_LINKS, {"org_accounts_total": 3}, {"org_age_days": 400.0}))
 
 
 def test_prior_evidence_is_point_in_time():
