@@ -1,35 +1,27 @@
 """The Spark engine: per-request derivations and account-day features on Apache Spark (PySpark 4.x).
 
-Imported only when a run chooses Spark (features/engine.py). The logic is not copied: the phrasings and
-normalisers come from ``features/markers.yaml`` (applied with Spark SQL's regex functions, no Python UDFs) and
-the account-day SQL is ``sql/features`` translated by features/spark_sql.py. Spark's hash (xxhash64) is not
-Polars', so template ids and signatures differ between engines; what they feed (shares, counts, matches) does not.
-Regexes run with ``(?U)``: Java's ``\\w``, ``\\d``, ``\\s`` and ``\\b`` are ASCII-only without it, Rust's are Unicode.
+Imported only when a run chooses Spark (features/engine.py). The logic is not copied: each executor runs the
+embedded engine's ``derive_requests`` (features/derivations.py) on Arrow batches of its partition, so template ids,
+signatures and markers are the embedded engine's, bit for bit; the account-day SQL is ``sql/features`` translated
+by features/spark_sql.py. Executors therefore run this project's Python environment (docs/scale.md).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import polars as pl
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from features import contract, reference
-from features.derivations import (
-    CAPABILITIES,
-    DERIVED_ORDER,
-    HEAD_CHARS,
-    SPEC,
-    TAIL_CHARS,
-    TEMPLATE_HEAD_CHARS,
-    TEMPLATE_TAIL_CHARS,
-    Marker,
-)
+from features.derivations import derive_requests
 from features.engine import DERIVED_KIND, SPARK_SUBFOLDER
-from features.prefilter import literals
 from features.raw import RawWarehouse
 from features.releases import load_releases
 from features.spark_sql import spark_sql
@@ -47,118 +39,32 @@ SPARK_TYPES = {
 }
 
 
-def _re(pattern: str) -> str:
-    return f"(?U){pattern}"
+def derived_schema() -> pa.Schema:
+    """The derived rows' Arrow schema, as the embedded engine writes them (strings as Spark's Arrow strings)."""
+    empty = pa.schema([pa.field(c, t) for c, (t, _) in contract.REQUESTS.items()]).empty_table()
+    schema = derive_requests(pl.from_arrow(empty).lazy()).collect().to_arrow().schema
+    return pa.schema([pa.field(f.name, pa.string() if _is_text(f.type) else f.type) for f in schema])
 
 
-def normalise(text: Column) -> Column:
-    out = text
-    for n in SPEC.normalisers:
-        out = F.regexp_replace(out, _re(n.pattern), n.replace)
-    return F.trim(F.regexp_replace(F.lower(out), _re(r"\s{2,}|[^\S ]"), " "))
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
 
-def template_key(norm: Column) -> Column:
-    short = F.char_length(norm) <= TEMPLATE_HEAD_CHARS + TEMPLATE_TAIL_CHARS
-    ends = F.concat(
-        F.substring(norm, 1, TEMPLATE_HEAD_CHARS),
-        F.lit(" … "),
-        F.substring(norm, -TEMPLATE_TAIL_CHARS, TEMPLATE_TAIL_CHARS),
-    )
-    return F.when(short, norm).otherwise(ends)
+def derive_batches(schema: pa.Schema) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The embedded engine's ``derive_requests`` on each Arrow batch an executor holds: one source of the
+    normalisation, hashes and markers, so template ids and signatures are the same on both engines."""
+
+    def derive(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield from derive_requests(pl.from_arrow(batch).lazy()).collect().to_arrow().cast(schema).to_batches()
+
+    return derive
 
 
-def near_dup_signature(text: Column, lower: Column, k: int = 3) -> Column:
-    fields = F.array_join(
-        F.transform(
-            F.regexp_extract_all(text, F.lit(_re(SPEC.payload_field)), F.lit(0)),
-            lambda f: F.regexp_replace(f, "^[^:]*:", ""),
-        ),
-        " ",
-    )
-    lowered = F.when(F.octet_length(fields) > 20, F.lower(fields)).otherwise(lower)
-    words = F.regexp_extract_all(lowered, F.lit(_re(SPEC.signature_word)), F.lit(0))
-    smallest = F.slice(F.array_sort(F.array_distinct(F.transform(words, lambda w: F.xxhash64(w)))), 1, k)
-    return F.xxhash64(F.array_join(F.transform(smallest, lambda h: h.cast("string")), "-"))
-
-
-def _needs_non_ascii(phrasings: list[str]) -> bool:
-    """Whether every match of ``phrasings`` holds a character outside ASCII (each of their literals does)."""
-    lits = literals(phrasings)
-    return lits is not None and all(not s.isascii() for s in lits)
-
-
-def marker(lower: Column, m: Marker, non_ascii: Column) -> Column:
-    """Whether any phrasing of ``m`` matches. Java's regexes scan a prompt once per pattern, so the languages whose
-    phrasings all need a non-ASCII character (Chinese, Japanese, Korean, Russian) run only on prompts holding one;
-    the result is the same as matching every prompt."""
-    hits = []
-    for phrasings in [m.phrasings, *m.languages.values()]:
-        hit = lower.rlike(_re("|".join(phrasings)))
-        hits.append(non_ascii & hit if _needs_non_ascii(phrasings) else hit)
-    return _any(hits)
-
-
-def capability(norm: Column) -> Column:
-    expr = F.lit("chat")
-    for cap in reversed(CAPABILITIES[:-1]):
-        expr = F.when(norm.rlike(_re("|".join(SPEC.capabilities[cap]))), F.lit(cap)).otherwise(expr)
-    return expr
-
-
-def _cut(prompt: Column) -> Column:
-    long = F.char_length(prompt) > HEAD_CHARS + TAIL_CHARS
-    ends = F.concat(F.substring(prompt, 1, HEAD_CHARS), F.lit("\n"), F.substring(prompt, -TAIL_CHARS, TAIL_CHARS))
-    return F.when(long, ends).otherwise(prompt)
-
-
-def text_features(texts: DataFrame) -> DataFrame:
-    """Per distinct cut text (``_text``): template, prefix, signature, capability, markers."""
-    norm, lower = F.col("_norm"), F.col("_lower")
-    non_ascii = F.col("_non_ascii")
-    markers = {f"m_{name}": marker(lower, m, non_ascii) for name, m in SPEC.markers.items()}
-    derived = {
-        "_norm": normalise(F.col("_text")),
-        "_lower": F.lower(F.col("_text")),
-        "_non_ascii": F.col("_text").rlike("[^\\x00-\\x7f]"),
-    }
-    return texts.withColumns(derived).select(
-        "_text",
-        F.xxhash64(template_key(norm)).alias("template_id"),
-        F.xxhash64(F.substring(norm, 1, TEMPLATE_HEAD_CHARS)).alias("prefix_id"),
-        near_dup_signature(F.col("_text"), lower).alias("neardup_sig"),
-        capability(norm).alias("capability"),
-        *(expr.alias(name) for name, expr in markers.items()),
-    )
-
-
-def _any(columns) -> Column:
-    columns = list(columns)
-    out = columns[0]
-    for c in columns[1:]:
-        out = out | c
-    return out
-
-
-def derive_requests(requests: DataFrame) -> DataFrame:
-    """The embedded engine's derived columns, text work once per distinct cut prompt and system prompt."""
-    keep = [c for c in requests.columns if c not in ("prompt", "system_prompt")]
-    rows = requests.withColumns({"_text": _cut(F.col("prompt")), "prompt_chars": F.char_length("prompt").cast("int")})
-    texts = text_features(rows.select("_text").distinct())
-    present = F.col("_sp").isNotNull()
-    systems = (
-        rows.select(F.col("system_prompt").alias("_sp"))
-        .distinct()
-        .select(
-            "_sp",
-            F.when(present, F.xxhash64("_sp")).alias("system_prompt_id"),
-            F.when(present, F.xxhash64(normalise(F.col("_sp")))).alias("system_template_id"),
-        )
-    )
-    joined = rows.join(texts, on="_text", how="left").join(
-        systems, rows["system_prompt"].eqNullSafe(systems["_sp"]), how="left"
-    )
-    return joined.select(*keep, *DERIVED_ORDER)
+def derive_frame(requests: DataFrame) -> DataFrame:
+    """The day's derived rows: each partition's requests through the embedded derivations (Arrow, no pickled rows)."""
+    schema = derived_schema()
+    return requests.mapInArrow(derive_batches(schema), from_arrow_schema(schema))
 
 
 def spark_uri(path: str) -> str:
@@ -166,16 +72,28 @@ def spark_uri(path: str) -> str:
     return "s3a://" + path[len("s3://") :] if path.startswith("s3://") else path
 
 
-def session(master: str = "") -> SparkSession:
-    """The process's Spark session: ``master`` (``sc://`` for Spark Connect), else Spark's own configuration
+def builder(master: str = "") -> SparkSession.Builder:
+    """The session's settings: ``master`` (``sc://`` for Spark Connect), else Spark's own configuration
     (spark-defaults.conf, spark-submit), which defaults to local[*]. Time zone UTC, as the contract's timestamps."""
-    builder = SparkSession.builder.appName("distill-guard")
+    # Executors run the derivations in Python: unless $PYSPARK_PYTHON (spark-submit: spark.pyspark.python) names
+    # the cluster's environment, local workers run this interpreter, which has polars and this project.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    out = SparkSession.builder.appName("distill-guard")
     if master.startswith("sc://"):
-        builder = builder.remote(master)
+        out = out.remote(master)
     elif master:
-        builder = builder.master(master)
-    builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.showConsoleProgress", "false")
-    return builder.getOrCreate()
+        out = out.master(master)
+    return (
+        out.config("spark.sql.session.timeZone", "UTC")
+        # derived rows as the embedded engine writes them: UTC microseconds, not INT96
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+
+
+def session(master: str = "") -> SparkSession:
+    """The process's Spark session (``builder``)."""
+    return builder(master).getOrCreate()
 
 
 def read_contract(spark: SparkSession, files: list[str], spec: dict) -> DataFrame:
@@ -213,7 +131,7 @@ class SparkEngine:
     def derive(self, raw: RawWarehouse, store: Store, day: date) -> dict:
         spark = self.spark
         requests = read_contract(spark, raw.ready_files("requests", day), contract.REQUESTS)
-        derive_requests(requests).write.mode("overwrite").parquet(self.derived_path(store, day))
+        derive_frame(requests).write.mode("overwrite").parquet(self.derived_path(store, day))
         store.prune(DERIVED_KIND, before=day - timedelta(days=RETENTION_DAYS))
         derived = spark.read.parquet(self.derived_path(store, day))
         rates = (F.avg(F.col(f"m_{m}").cast("double")).alias(f"{m}_rate") for m in ("cot", "rubric", "probe"))
