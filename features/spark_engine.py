@@ -9,6 +9,7 @@ by features/spark_sql.py. Executors therefore run this project's Python environm
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from features.spark_sql import spark_sql
 from features.store import Store
 
 RETENTION_DAYS = 3
+LOCAL_PARTITIONS_PER_CORE = 4
 SCRATCH_ENV = "DISTILL_GUARD_SPARK_SCRATCH"
 SPARK_TYPES = {
     pa.string(): "string",
@@ -83,12 +85,24 @@ def builder(master: str = "") -> SparkSession.Builder:
         out = out.remote(master)
     elif master:
         out = out.master(master)
+    if cores := local_cores(master):
+        # Spark's default of 200 shuffle partitions is sized for clusters: on one machine each day's few shuffle
+        # stages then pay for hundreds of tiny tasks (on a sample day 10.9 s of account-day features, 6.8 s at 8).
+        out = out.config("spark.sql.shuffle.partitions", str(LOCAL_PARTITIONS_PER_CORE * cores))
     return (
         out.config("spark.sql.session.timeZone", "UTC")
         # derived rows as the embedded engine writes them: UTC microseconds, not INT96
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.ui.showConsoleProgress", "false")
     )
+
+
+def local_cores(master: str) -> int | None:
+    """Cores of a ``local``, ``local[N]``, ``local[*]`` or ``local[N,F]`` master; None for any other."""
+    found = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\d+)?\])?", master)
+    if not found:
+        return None
+    return os.cpu_count() or 1 if found.group(1) == "*" else int(found.group(1) or 1)
 
 
 def session(master: str = "") -> SparkSession:

@@ -132,3 +132,14 @@ def test_spark_run_publishes_the_same_enforcement_actions(spark, sample_raw, tmp
     assert e["enforcement_actions"].height > 0
     assert e["enforcement_actions"].select(keys).equals(s["enforcement_actions"].select(keys))
     assert (e["account_scores"]["score"] - s["account_scores"]["score"]).abs().max() <= 1e-6
+
+
+def test_local_masters_get_few_shuffle_partitions():
+    from features.spark_engine import LOCAL_PARTITIONS_PER_CORE, builder, local_cores
+
+    assert [local_cores(m) for m in ("local", "local[2]", "local[3,2]")] == [1, 2, 3]
+    assert local_cores("local[*]") >= 1
+    # a cluster's master, or none (Spark's own configuration decides), keeps the operator's setting
+    assert local_cores("yarn") is local_cores("") is local_cores("spark://host:7077") is None
+    assert builder("local[2]")._options["spark.sql.shuffle.partitions"] == str(2 * LOCAL_PARTITIONS_PER_CORE)
+    assert "spark.sql.shuffle.partitions" not in builder("yarn")._options
