@@ -60,6 +60,10 @@ def _expand_star_except(select: exp.Select, ctes: dict[str, exp.Select]) -> None
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Count) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
+        # Spark runs several count(distinct) of one aggregate by copying every row once per distinct column
+        # (Expand); a set per group is the same count (nulls skipped alike) without the copies
+        return _spark(f"cast(size(collect_set({node.this.expressions[0].sql('spark')})) as bigint)")
     if isinstance(node, exp.Literal) and node.is_number and "." in node.name:
         return exp.cast(node.copy(), "double")  # Spark reads 1.0 as DECIMAL(2,1): averages would round
     if isinstance(node, exp.Bracket):
