@@ -6,6 +6,7 @@ orchestration here, so the same calls serve Dagster, tests and benchmarks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -59,19 +60,25 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
     return con
 
 
-# Rows per derivation batch: memory stays flat however large the day, and each batch has enough repeated
-# prompts for the per-distinct-text work to pay off.
+# Rows per derivation batch: each batch has enough repeated prompts for the per-distinct-text work to pay off.
 DERIVE_BATCH_ROWS = 250_000
+
+
+def _batches(request_files: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The day's requests in file order, one file's scan at a time: a scan reads ahead of a slower consumer, so one
+    scan over the whole day held more of it the larger the day (peak 3.4 GB at 5.7M requests, 1.6 GB file by file,
+    same speed); now memory is bounded by the largest file."""
+    for file in request_files:
+        yield from scan_contract([file], contract.REQUESTS).collect_batches(chunk_size=batch_rows)
 
 
 def derive_day(request_files: list[str], out_path: Path, batch_rows: int = DERIVE_BATCH_ROWS) -> Path:
     """Stream the day's requests through the derivations, batch by batch, into one Parquet file."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".tmp")
-    batches = scan_contract(request_files, contract.REQUESTS).collect_batches(chunk_size=batch_rows)
     writer = None
     try:
-        for batch in batches:
+        for batch in _batches(request_files, batch_rows):
             table = derive_requests(batch.lazy()).collect().to_arrow()
             writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
             writer.write_table(table)
