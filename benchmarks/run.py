@@ -42,8 +42,11 @@ def default_corpus() -> str:
     return str(path) if (path / "README.md").exists() else ""
 
 
-def measure(size: float, work: Path, corpus: str, profile: str, engines: list[str], spark_master: str) -> list[dict]:
-    """One simulated day of ``size`` requests, run through `distill-guard run` by each engine in turn."""
+def measure(
+    size: float, work: Path, corpus: str, profile: str, engines: list[str], spark_master: str, ui: bool = False
+) -> list[dict]:
+    """One simulated day of ``size`` requests, run through `distill-guard run` by each engine in turn (and with
+    ``ui``, launched from the UI as well, embedded engine)."""
     raw = work / f"raw-{int(size)}"
     shutil.rmtree(raw, ignore_errors=True)
     extra = ["--corpus", corpus, "--text-profile", profile] if corpus else []
@@ -56,6 +59,11 @@ def measure(size: float, work: Path, corpus: str, profile: str, engines: list[st
         run = stage("cli_run", "--raw", str(raw), "--work", str(wh), "--engine", engine, "--spark-master", spark_master)
         shutil.rmtree(wh, ignore_errors=True)
         rows.append({"target": size, "engine": engine, "sim": sim, "floor": floor, "run": run})
+        if ui and engine == "embedded":
+            wh = work / f"wh-{int(size)}-ui"
+            shutil.rmtree(wh, ignore_errors=True)
+            rows[-1]["ui"] = stage("ui_run", "--raw", str(raw), "--work", str(wh))
+            shutil.rmtree(wh, ignore_errors=True)
     shutil.rmtree(raw, ignore_errors=True)
     return rows
 
@@ -77,7 +85,7 @@ def main() -> None:
     args.corpus = str(Path(args.corpus).resolve()) if args.corpus else ""
     profile = args.text_profile if args.corpus else "simulator"
     engines = args.engines.split(",")
-    overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile, engines, args.spark_master)
+    overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile, engines, args.spark_master, ui=True)
     print(json.dumps(overhead), flush=True)
     rows = []
     for size in [float(s) for s in args.sizes.split(",")]:
@@ -128,6 +136,17 @@ def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
                 f"of which steps {sum(o['run']['steps'].values()):.1f} s; job `{o['run']['job']}`."
             ),
         ]
+        if "ui" in o:
+            ui, ratio, ui_steps = o["ui"], o["ui"]["seconds"] / o["run"]["seconds"], sum(o["ui"]["steps"].values())
+            lines += [
+                "",
+                (
+                    f"Launched from the UI instead (`distill-guard ui`, the `{ui['job']}` job for the day launched "
+                    f"through the webserver's GraphQL API, as the UI's launch button does), the same day takes "
+                    f"{ui['seconds']:.1f} s from the launch call to the run's end, {ratio:.2f}x the CLI's; steps "
+                    f"{ui_steps:.1f} s, the run from its start {ui['run_seconds']:.1f} s."
+                ),
+            ]
     lines += [
         "",
         "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "

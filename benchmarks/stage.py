@@ -69,8 +69,6 @@ def scan_floor(args) -> dict:
 
 def cli_run(args) -> dict:
     """`distill-guard run` for the day in a fresh process (start and imports included), then its step times."""
-    import dagster as dg
-
     home = Path(args.work) / "dagster_home"
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     exe = Path(sys.executable).with_name("distill-guard")
@@ -87,25 +85,78 @@ def cli_run(args) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
     child_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    os.environ["DAGSTER_HOME"] = str(home)
-    instance = dg.DagsterInstance.get()
-    run = instance.get_runs(limit=1)[0]
-    stats = instance.get_run_step_stats(run.run_id)
-    steps = {s.step_key: (s.end_time - s.start_time) for s in stats if s.end_time and s.start_time}
-    run_stats = instance.get_run_stats(run.run_id)
+    run = _run_steps(home)
     return {
         "seconds": total,
-        "job": run.job_name,
-        "steps": steps,
-        "run_seconds": run_stats.end_time - run_stats.start_time,
-        "feature_seconds": sum(steps.get(k, 0.0) for k in FEATURE_STEPS),
+        **run,
+        "feature_seconds": sum(run["steps"].get(k, 0.0) for k in FEATURE_STEPS),
         "child_peak_rss_mb": child_peak_mb,
     }
 
 
+def _run_steps(home: Path) -> dict:
+    """The latest run of the instance at ``home``: job, step times, run start to end."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(home)
+    instance = dg.DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0]
+    stats = instance.get_run_step_stats(run.run_id)
+    run_stats = instance.get_run_stats(run.run_id)
+    return {
+        "job": run.job_name,
+        "status": run.status.value,
+        "steps": {s.step_key: (s.end_time - s.start_time) for s in stats if s.end_time and s.start_time},
+        "run_seconds": run_stats.end_time - run_stats.start_time,
+        "launched_to_end": run_stats.end_time - run_stats.launch_time if run_stats.launch_time else None,
+    }
+
+
+def ui_run(args) -> dict:
+    """The day launched as a user launches it from the UI: `distill-guard ui` (webserver and daemon), then the
+    `nightly` job for the day's partition through the webserver's GraphQL API (the UI's own launch call).
+    Seconds: from the launch call to the run's end, as the user waits for it."""
+    import socket
+    import urllib.request
+
+    from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = Path(args.work) / "dagster_home"
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    exe = Path(sys.executable).with_name("distill-guard")
+    cmd = [str(exe), "ui", "--raw", args.raw, "--warehouse", args.work, "--port", str(port), "--host", "127.0.0.1"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen(cmd, env=env, start_new_session=True, **quiet)
+    try:
+        client = DagsterGraphQLClient("127.0.0.1", port_number=port)
+        deadline = time.monotonic() + 300
+        while True:  # the webserver answers, then its code location loads
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                t = time.perf_counter()
+                run_id = client.submit_job_execution("nightly", tags={"dagster/partition": args.day})
+                break
+            except (OSError, DagsterGraphQLClientError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"{' '.join(cmd)}: no UI to launch from on port {port}") from None
+                time.sleep(0.2)
+        while (status := client.get_run_status(run_id).value) not in ("SUCCESS", "FAILURE", "CANCELED"):
+            time.sleep(0.1)
+        total = time.perf_counter() - t
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+    if status != "SUCCESS":
+        raise SystemExit(f"UI-launched run {run_id}: {status}")
+    return {"seconds": total, **_run_steps(home)}
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("stage", choices=["simulate", "scan_floor", "cli_run"])
+    p.add_argument("stage", choices=["simulate", "scan_floor", "cli_run", "ui_run"])
     p.add_argument("--raw", required=True)
     p.add_argument("--work", default="")
     p.add_argument("--day", default="2026-03-10")
