@@ -17,9 +17,10 @@ def _gx() -> ModuleType:
     """Great Expectations, imported safely beside PySpark.
 
     GX probes Spark Connect on import. Without Connect's client libraries (not installed: docs/scale.md), PySpark
-    raises ImportError, which GX expects, unless the process's main module has no file, as in a Dagster run worker
-    launched from the UI or a schedule: then PySpark takes itself for a doctest run and calls ``sys.exit(0)``, and
-    the GX check failed with ``SystemExit: 0``. Marking Connect absent turns that into the ImportError GX handles.
+    raises ImportError, which GX expects, unless the process's main module has no file, as in the run worker that
+    Dagster's code server spawns (``python -c``) for runs launched from the UI or a schedule: then PySpark takes
+    itself for a doctest run and calls ``sys.exit(0)``, and the GX check failed with ``SystemExit: 0``. Marking
+    Connect absent turns that into the ImportError GX handles.
     """
     try:
         import pyspark.sql.connect  # noqa: F401
