@@ -57,3 +57,18 @@ def test_rerunning_a_day_publishes_the_same_bits(raw_copy, tmp_path):
     assert len(hashes) == 1
     con = open_warehouse(str(r.warehouse.db_path))
     assert con.execute("select count(*) from account_scores").fetchone()[0] > 0
+
+
+def test_derived_rows_do_not_depend_on_files_or_batch_size(sample_raw, tmp_path):
+    # The day is read file by file and small files are pooled into batches: any split of the day into files and
+    # batches derives the same rows, in file order.
+    raw = RawWarehouse(str(sample_raw))
+    rows = pl.read_parquet(raw.files("requests", D1))
+    files = []
+    for i, (lo, n) in enumerate([(0, 7), (7, 1500), (1507, 3), (1510, 40), (1550, rows.height)]):
+        files.append(str(tmp_path / f"part-{i}.parquet"))
+        rows.slice(lo, n).write_parquet(files[-1])
+    whole = pl.read_parquet(derive_day(raw.files("requests", D1), tmp_path / "whole.parquet"))
+    for batch_rows in (1000, 5, 250_000):
+        split = pl.read_parquet(derive_day(files, tmp_path / f"split-{batch_rows}.parquet", batch_rows=batch_rows))
+        assert split.equals(whole), batch_rows
