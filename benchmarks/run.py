@@ -98,6 +98,16 @@ def main() -> None:
         print(f"wrote {args.out}")
 
 
+def _ui_sentence(o: dict) -> str:
+    ui, ratio, ui_steps = o["ui"], o["ui"]["seconds"] / o["run"]["seconds"], sum(o["ui"]["steps"].values())
+    return (
+        f"Launched from the UI instead (`distill-guard ui`, the `{ui['job']}` job for the day launched "
+        f"through the webserver's GraphQL API, as the UI's launch button does), the same day takes "
+        f"{ui['seconds']:.1f} s from the launch call to the run's end, {ratio:.2f}x the CLI's; steps "
+        f"{ui_steps:.1f} s, the run from its start {ui['run_seconds']:.1f} s."
+    )
+
+
 def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
     cmd = (
@@ -137,16 +147,7 @@ def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
             ),
         ]
         if "ui" in o:
-            ui, ratio, ui_steps = o["ui"], o["ui"]["seconds"] / o["run"]["seconds"], sum(o["ui"]["steps"].values())
-            lines += [
-                "",
-                (
-                    f"Launched from the UI instead (`distill-guard ui`, the `{ui['job']}` job for the day launched "
-                    f"through the webserver's GraphQL API, as the UI's launch button does), the same day takes "
-                    f"{ui['seconds']:.1f} s from the launch call to the run's end, {ratio:.2f}x the CLI's; steps "
-                    f"{ui_steps:.1f} s, the run from its start {ui['run_seconds']:.1f} s."
-                ),
-            ]
+            lines += ["", _ui_sentence(o)]
     lines += [
         "",
         "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
