@@ -94,13 +94,20 @@ def cli_run(args) -> dict:
     }
 
 
-def _run_steps(home: Path) -> dict:
-    """The latest run of the instance at ``home``: job, step times, run start to end."""
+def _run_steps(home: Path, run_id: str = "") -> dict:
+    """Run ``run_id`` (else the latest run) of the instance at ``home``: job, step times, run start to end."""
     import dagster as dg
 
+    before = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
-    instance = dg.DagsterInstance.get()
-    run = instance.get_runs(limit=1)[0]
+    try:
+        instance = dg.DagsterInstance.get()
+    finally:  # a test calling this keeps its own instance
+        if before is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = before
+    run = instance.get_run_by_id(run_id) if run_id else instance.get_runs(limit=1)[0]
     stats = instance.get_run_step_stats(run.run_id)
     run_stats = instance.get_run_stats(run.run_id)
     return {
@@ -151,7 +158,7 @@ def ui_run(args) -> dict:
         server.wait(timeout=60)
     if status != "SUCCESS":
         raise SystemExit(f"UI-launched run {run_id}: {status}")
-    return {"seconds": total, **_run_steps(home)}
+    return {"seconds": total, "run_id": run_id, **_run_steps(home, run_id)}
 
 
 def main():
