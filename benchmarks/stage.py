@@ -98,15 +98,7 @@ def _run_steps(home: Path, run_id: str = "") -> dict:
     """Run ``run_id`` (else the latest run) of the instance at ``home``: job, step times, run start to end."""
     import dagster as dg
 
-    before = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        instance = dg.DagsterInstance.get()
-    finally:  # a test calling this keeps its own instance
-        if before is None:
-            del os.environ["DAGSTER_HOME"]
-        else:
-            os.environ["DAGSTER_HOME"] = before
+    instance = dg.DagsterInstance.from_config(str(home))
     run = instance.get_run_by_id(run_id) if run_id else instance.get_runs(limit=1)[0]
     stats = instance.get_run_step_stats(run.run_id)
     run_stats = instance.get_run_stats(run.run_id)

@@ -102,7 +102,9 @@ def local_cores(master: str) -> int | None:
     found = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\d+)?\])?", master)
     if not found:
         return None
-    return os.cpu_count() or 1 if found.group(1) == "*" else int(found.group(1) or 1)
+    if found.group(1) == "*":
+        return os.cpu_count() or 1
+    return int(found.group(1) or 1)
 
 
 def session(master: str = "") -> SparkSession:
