@@ -110,39 +110,75 @@ def _client_indicators(accounts: pl.DataFrame, user_agents: pl.DataFrame) -> pl.
     )
 
 
-def _template_indicators(templates: pl.DataFrame) -> pl.DataFrame:
-    per_acct = templates.group_by("account_id", "org_id", "template_id").agg(pl.col("n_requests").sum())
-    per_acct = per_acct.with_columns(share=pl.col("n_requests") / pl.col("n_requests").sum().over("account_id"))
-    per_acct = per_acct.with_columns(
-        concentrated=(pl.col("share") >= TEMPLATE_MIN_SHARE) & (pl.col("n_requests") >= TEMPLATE_MIN_REQUESTS)
-    )
-    owned = (
-        per_acct.group_by("template_id")
-        .agg(
-            users=pl.len(),
-            concentrated_users=pl.col("concentrated").sum(),
-            orgs=pl.col("org_id").filter(pl.col("concentrated")).n_unique(),
-        )
-        .filter(
-            (pl.col("orgs") >= 2)
-            & (pl.col("concentrated_users") >= 2)
-            & (pl.col("concentrated_users") >= 0.5 * pl.col("users"))
-        )
-    )
-    return (
-        per_acct.filter("concentrated")
-        .join(owned.select("template_id"), on="template_id")
-        .select("account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value"))
+# Template use is the one window table that grows with requests (a row per account, template and day: 16.8M rows
+# on a 30M-request day), so it is read in streaming passes whose tables stay small. A template is at least a
+# share s of an account's window only if one of its day rows holds s / (the account's active days) of it: rows
+# below that bound are skipped, then the pairs left are summed exactly over all their rows.
+PREFILTER_SLACK = 0.999  # the bound loosened, so rounding never skips a pair that qualifies
+
+
+def _streamed(frame: pl.LazyFrame) -> pl.DataFrame:
+    return frame.collect(engine="streaming")
+
+
+def _account_totals(templates: pl.LazyFrame) -> pl.DataFrame:
+    """Requests and active days of each account in the window's template use."""
+    return _streamed(
+        templates.group_by("account_id").agg(total=pl.col("n_requests").sum(), days=pl.col("date").n_unique())
     )
 
 
-def _lockstep_indicators(sync: pl.DataFrame, orgs: pl.DataFrame, templates: pl.DataFrame) -> pl.DataFrame:
+def _pairs_reaching(
+    templates: pl.LazyFrame, totals: pl.DataFrame, keys: list[str], share: float, requests: int = 0
+) -> pl.DataFrame:
+    """Window sums of the ``keys`` groups that may reach ``share`` of their account's traffic and ``requests``:
+    every group that does is here, with its exact sum (``n_requests``) and the account's ``total``."""
+    bound = pl.max_horizontal(pl.lit(float(requests)), share * pl.col("total")) * PREFILTER_SLACK
+    candidates = _streamed(
+        templates.join(totals.lazy(), on="account_id")
+        .filter(pl.col("n_requests") * pl.col("days") >= bound)
+        .select(keys)
+        .unique()
+    )
+    return _streamed(
+        templates.join(candidates.lazy(), on=keys, how="semi")
+        .group_by(keys)
+        .agg(pl.col("n_requests").sum())
+        .join(totals.lazy(), on="account_id")
+    )
+
+
+def _template_indicators(templates: pl.LazyFrame, totals: pl.DataFrame) -> pl.DataFrame:
+    keys = ["account_id", "org_id", "template_id"]
+    concentrated = _pairs_reaching(templates, totals, keys, TEMPLATE_MIN_SHARE, TEMPLATE_MIN_REQUESTS).filter(
+        (pl.col("n_requests") / pl.col("total") >= TEMPLATE_MIN_SHARE) & (pl.col("n_requests") >= TEMPLATE_MIN_REQUESTS)
+    )
+    owned = concentrated.group_by("template_id").agg(concentrated_users=pl.len(), orgs=pl.col("org_id").n_unique())
+    owned = owned.filter((pl.col("orgs") >= 2) & (pl.col("concentrated_users") >= 2))
+    # Users of each such template, concentrated or not: nobody's main job when most of them send it in passing.
+    users = _streamed(
+        templates.join(owned.lazy().select("template_id"), on="template_id", how="semi")
+        .select(keys)
+        .unique()
+        .group_by("template_id")
+        .agg(users=pl.len())
+    )
+    owned = owned.join(users, on="template_id").filter(pl.col("concentrated_users") >= 0.5 * pl.col("users"))
+    return concentrated.join(owned.select("template_id"), on="template_id").select(
+        "account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value")
+    )
+
+
+def _lockstep_indicators(
+    sync: pl.DataFrame, orgs: pl.DataFrame, templates: pl.LazyFrame, totals: pl.DataFrame
+) -> pl.DataFrame:
     if sync.is_empty():
         return pl.DataFrame(schema={"account_id": pl.String, "kind": pl.String, "value": pl.String})
     # Only templates that are a real part of the account's traffic: an aggregator touches every
     # popular template in every bucket without acting in lockstep with anyone.
-    per_acct = templates.group_by("account_id", "template_id").agg(pl.col("n_requests").sum())
-    main = per_acct.filter(pl.col("n_requests") >= LOCKSTEP_MIN_SHARE * pl.col("n_requests").sum().over("account_id"))
+    main = _pairs_reaching(templates, totals, ["account_id", "template_id"], LOCKSTEP_MIN_SHARE).filter(
+        pl.col("n_requests") >= LOCKSTEP_MIN_SHARE * pl.col("total")
+    )
     sync = sync.join(main.select("account_id", "template_id"), on=["account_id", "template_id"], how="semi")
     cells = sync.join(orgs, on="account_id", how="left").with_columns(
         cell_orgs=pl.col("org_id").n_unique().over("template_id", "bucket")
@@ -206,7 +242,7 @@ def coordinate(
     day: date,
     accounts: pl.DataFrame,
     features_window: pl.DataFrame,
-    templates_window: pl.DataFrame,
+    templates_window: pl.DataFrame | pl.LazyFrame,
     sync_window: pl.DataFrame,
     previous_members: pl.DataFrame | None = None,
     enforced_accounts: pl.DataFrame | None = None,
@@ -222,7 +258,8 @@ def coordinate(
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     in_window = lambda df: df.filter(pl.col("date").is_between(lo, day))  # noqa: E731
     feats = in_window(features_window)
-    templates, sync = in_window(templates_window), in_window(sync_window)
+    templates, sync = in_window(templates_window.lazy()), in_window(sync_window)
+    totals = _account_totals(templates)
     active_today = feats.filter(pl.col("date") == day).select("account_id", "org_id")
     window_accounts = feats.select("account_id").unique()
     enforced = (
@@ -240,8 +277,8 @@ def coordinate(
     parts = [
         static_indicators(acc),
         _client_indicators(acc, user_agents),
-        _template_indicators(templates),
-        _lockstep_indicators(sync, orgs, templates),
+        _template_indicators(templates, totals),
+        _lockstep_indicators(sync, orgs, templates, totals),
     ]
     if partner_edges is not None:
         parts.append(partner_edges.join(graph_accounts, on="account_id", how="semi"))
@@ -325,8 +362,8 @@ def _cluster_features(day, members, edges, acc, feats, templates, enforced, key:
         )
         / pl.col("account_id").filter(pl.col("date") == day).n_unique().clip(1),
     )
-    t = (
-        templates.join(members.select("account_id", "cluster_id"), on="account_id")
+    t = _streamed(
+        templates.join(members.lazy().select("account_id", "cluster_id"), on="account_id")
         .group_by("cluster_id", "template_id")
         .agg(n=pl.col("n_requests").sum())
     )

@@ -65,7 +65,7 @@ def coordination(
     imported from partners' STIX bundles, valid on ``day``; ``key``: the warehouse's fingerprint key."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
-    feats, templates = store.read("features_1d", lo, day), store.read("templates", lo, day)
+    feats, templates = store.read("features_1d", lo, day), store.scan("templates", lo, day)
     result = coordinate(
         day,
         accounts,
@@ -80,12 +80,14 @@ def coordination(
     return result
 
 
-def _partner_edges(partner, accounts, feats, templates) -> pl.DataFrame | None:
+def _partner_edges(partner, accounts, feats, templates: pl.LazyFrame) -> pl.DataFrame | None:
     if partner is None or partner.is_empty():
         return None
     user_agents = feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent")).drop_nulls().unique()
     key = sharing.sharing_key() if os.environ.get(sharing.SHARING_KEY_ENV) else None
-    return sharing.partner_edges(partner, accounts, templates, user_agents, key)
+    shared = partner.filter(pl.col("kind") == "template")["value"]
+    used = templates.filter(pl.col("template_id").cast(pl.String).is_in(shared.implode())).collect(engine="streaming")
+    return sharing.partner_edges(partner, accounts, used, user_agents, key)
 
 
 def _or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
@@ -105,7 +107,12 @@ def _or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
 def account_features(con: duckdb.DuckDBPyConnection, store: Store, day: date, context: pl.DataFrame) -> pl.DataFrame:
     """The ``account_features`` rows (stored by the caller): 1-day, 7-day and cluster-context features joined."""
     lo = day - timedelta(days=WINDOW_DAYS - 1)
-    window = account_window(con, store.read("features_1d", lo, day), store.read("templates", lo, day), day)
+    window = account_window(
+        con,
+        con.read_parquet(store.files("features_1d", lo, day), union_by_name=True),
+        con.read_parquet(store.files("templates", lo, day), union_by_name=True),
+        day,
+    )
     today = store.read("features_1d", day, day)
     feats = today.join(window, on="account_id", how="left").join(context, on="account_id", how="left")
     return feats.sort("account_id")

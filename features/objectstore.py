@@ -131,10 +131,10 @@ def parquet_view(con: duckdb.DuckDBPyConnection, files: list[str], name: str) ->
     parts = []
     for i, f in enumerate(files):
         con.register(f"{name}_part{i}", _dataset(f))
-        parts.append(f"select *, '{_quote(f)}' as filename from {name}_part{i}")
+        parts.append(f"select *, '{quote(f)}' as filename from {name}_part{i}")
     con.execute(f"create temp view {name} as " + " union all by name ".join(parts))
     return name
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return text.replace("'", "''")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,17 +23,25 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from features import objectstore
 
 DEFAULT_BITS = 1 << 27  # 16 MiB on disk
 BLOOM_HASHES = 4
+# Ids per pass over the filter: k probes cost 8k bytes an id and several temporaries, so a day is read in
+# batches (30M ids at once held about 4 GB while publishing).
+BATCH_ROWS = 1_000_000
 HASH_SQL = "select request_id, md5_number_lower(request_id) as lo, md5_number_upper(request_id) as hi from {source}"
 
 
-def _hashed_ids(con: duckdb.DuckDBPyConnection, files: list[str]) -> pl.DataFrame:
-    """The files' request ids with their 128-bit digest; local or object-store files alike."""
-    return con.sql(HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))).pl()
+def _hashed_batches(con: duckdb.DuckDBPyConnection, files: list[str]) -> Iterator[pl.DataFrame]:
+    """The files' request ids with their 128-bit digest, in batches; local or object-store files alike."""
+    reader = con.sql(HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))).fetch_record_batch(
+        BATCH_ROWS
+    )
+    for batch in reader:
+        yield pl.from_arrow(batch)
 
 
 @dataclass(frozen=True)
@@ -54,13 +63,15 @@ class RequestIdIndex:
 
     def seen_before(self, con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> list[tuple[date, int, str]]:
         """(earlier day, ids of ``files`` already published on it, an example id), earliest day first."""
-        ids = _hashed_ids(con, files).select("request_id", "lo", "hi")
-        if ids.is_empty() or not self._bloom_path.exists():
+        if not self._bloom_path.exists():
             return []
         bloom = self._bloom()
-        positions = _positions(ids, bloom.size * 8)
-        maybe = np.all((bloom[positions >> 3] >> (positions & 7).astype(np.uint8)) & 1, axis=1)
-        candidates = ids.filter(pl.Series(maybe))
+        flagged = []
+        for ids in _hashed_batches(con, files):
+            positions = _positions(ids, bloom.size * 8)
+            maybe = np.all((bloom[positions >> 3] >> (positions & 7).astype(np.uint8)) & 1, axis=1)
+            flagged.append(ids.filter(pl.Series(maybe)))
+        candidates = pl.concat(flagged) if flagged else pl.DataFrame()
         digests = sorted(str(p) for p in Path(self.root).glob("date=*/ids.parquet") if p != self._digest_path(day))
         if candidates.is_empty() or not digests:
             return []
@@ -77,20 +88,26 @@ class RequestIdIndex:
         return [(d, n, example) for d, n, example in rows]
 
     def record(self, con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> int:
-        """Keep the day's digest and set its bits (the caller holds the warehouse's writer lock)."""
-        ids = _hashed_ids(con, files).select("lo", "hi", day=pl.lit(day)).sort("lo", "hi")
+        """Keep the day's digest and set its bits (the caller holds the warehouse's writer lock).
+        The digest is sorted and written by DuckDB within its memory limit, then read back in batches."""
         path = self._digest_path(day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".ids-{uuid.uuid4().hex}.parquet.tmp"
-        ids.write_parquet(tmp, compression="zstd")
-        os.replace(tmp, path)
+        source = HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))
+        con.execute(
+            f"copy (select lo, hi, date '{day.isoformat()}' as day from ({source}) order by lo, hi) "
+            f"to '{objectstore.quote(str(tmp))}' (format parquet, compression zstd)"
+        )
         bloom = self._bloom()
-        positions = _positions(ids, bloom.size * 8).ravel()
-        np.bitwise_or.at(bloom, positions >> 3, (np.uint8(1) << (positions & 7).astype(np.uint8)))
+        digest = pq.ParquetFile(tmp)
+        for batch in digest.iter_batches(BATCH_ROWS, columns=["lo", "hi"]):
+            positions = _positions(pl.from_arrow(batch), bloom.size * 8).ravel()
+            np.bitwise_or.at(bloom, positions >> 3, (np.uint8(1) << (positions & 7).astype(np.uint8)))
+        os.replace(tmp, path)
         tmp = self._bloom_path.parent / f".bloom-{uuid.uuid4().hex}.bin.tmp"
         bloom.tofile(tmp)
         os.replace(tmp, self._bloom_path)
-        return ids.height
+        return digest.metadata.num_rows
 
 
 def _positions(ids: pl.DataFrame, bits: int) -> np.ndarray:

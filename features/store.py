@@ -52,10 +52,20 @@ class Store:
             if date.fromisoformat(folder.name.split("=", 1)[1]) < before:
                 shutil.rmtree(folder)
 
+    def files(self, kind: str, first: date, last: date) -> list[str]:
+        """Partition files of the days ``first``..``last`` that exist, in day order."""
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return [str(self.path(kind, d)) for d in days if self.has(kind, d)]
+
     def read(self, kind: str, first: date, last: date) -> pl.DataFrame | None:
         """Rows of the days ``first``..``last`` that exist, in day order; None when there are none."""
-        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        files = [str(self.path(kind, d)) for d in days if self.has(kind, d)]
+        scan = self.scan(kind, first, last)
+        return scan.collect() if scan is not None else None
+
+    def scan(self, kind: str, first: date, last: date) -> pl.LazyFrame | None:
+        """``read`` without loading: for tables too large to hold whole (template use at tens of millions of
+        requests a day), read in streaming passes."""
+        files = self.files(kind, first, last)
         if not files:
             return None
-        return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+        return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")

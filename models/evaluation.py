@@ -207,4 +207,3 @@ def on_time() -> pl.Expr:
     return (pl.col("actioned_share") >= 0.5) & (
         pl.col("days_to_first_action") <= pl.when(slow).then(2).otherwise(1)
     ).fill_null(False)
-

@@ -79,9 +79,7 @@ def candidate_actions(model: TrainedModel | None, days: list[PublishedDay], poli
     )
 
 
-def action_changes(
-    published: pl.DataFrame, candidate: pl.DataFrame, watch_only: tuple[str, ...] = ()
-) -> pl.DataFrame:
+def action_changes(published: pl.DataFrame, candidate: pl.DataFrame, watch_only: tuple[str, ...] = ()) -> pl.DataFrame:
     """Account-days whose action differs (gained, lost or changed): date, account_id, published, candidate.
     Actions in ``watch_only`` count as no action (starting or stopping to watch an account enforces nothing)."""
     p = published.select("date", "account_id", pl.col("action").alias("published"))

@@ -4,7 +4,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from features import objectstore
@@ -53,7 +52,7 @@ def published_day(
         )
     rows = publish_with_history(context, warehouse, day, tables, replay)
     if not replay.scenario:
-        with duckdb.connect() as con:  # the day's ids join the cross-day uniqueness index once it is live
+        with warehouse.compute() as con:  # the day's ids join the cross-day uniqueness index once it is live
             warehouse.request_ids().record(con, raw.warehouse().files("requests", day), day)
     # Per-request rows (IPs, key ids, clients) live only for the run, either engine's (a privacy rule).
     warehouse.store().drop(DERIVED_KIND, day)

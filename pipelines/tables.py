@@ -90,6 +90,12 @@ class OwnedStore:
     def read(self, kind: str, first: date, last: date) -> pl.DataFrame | None:
         return self._store.read(kind, first, last)
 
+    def scan(self, kind: str, first: date, last: date) -> pl.LazyFrame | None:
+        return self._store.scan(kind, first, last)
+
+    def files(self, kind: str, first: date, last: date) -> list[str]:
+        return self._store.files(kind, first, last)
+
     def has(self, kind: str, day: date) -> bool:
         return self._store.has(kind, day)
 
@@ -109,12 +115,12 @@ def owned_store(context: dg.AssetExecutionContext, store: Store) -> OwnedStore:
     return OwnedStore(store, {k.path[-1] for k in keys}, context.op_def.name)
 
 
-def column_schema(table: str, frame: pl.DataFrame) -> dg.TableSchema:
+def column_schema(table: str, schema: pl.Schema) -> dg.TableSchema:
     """The table's columns with their types and the catalogue's descriptions (the UI's column view)."""
     return dg.TableSchema(
         columns=[
             dg.TableColumn(name=c, type=str(t), description=describe.description(table, c) or "")
-            for c, t in frame.schema.items()
+            for c, t in schema.items()
         ]
     )
 
@@ -124,5 +130,9 @@ def store_table(store: OwnedStore, table: str, day: date, frame: pl.DataFrame, *
     store.write(table, day, frame)
     return dg.MaterializeResult(
         asset_key=table,
-        metadata={"dagster/row_count": frame.height, "dagster/column_schema": column_schema(table, frame), **metadata},
+        metadata={
+            "dagster/row_count": frame.height,
+            "dagster/column_schema": column_schema(table, frame.schema),
+            **metadata,
+        },
     )
