@@ -156,10 +156,9 @@ class SparkEngine:
 
     def account_features_1d(self, con, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
         out = self.account_day(raw, store, day)
-        # the embedded engine's time zone name (DuckDB's, e.g. Etc/UTC): days of both engines concatenate
-        zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
+        # UTC, as the embedded engine's DuckDB writes them: days of both engines concatenate
         for kind in ("features_1d", "templates", "sync"):
-            frame = out[kind].with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone(zone))
+            frame = out[kind].with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone("UTC"))
             store.write(kind, day, frame)
         return out["features_1d"]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 
@@ -22,11 +23,15 @@ class Store:
     def path(self, kind: str, day: date) -> Path:
         return Path(self.root) / kind / f"date={day.isoformat()}" / "part.parquet"
 
-    def write(self, kind: str, day: date, frame: pl.DataFrame) -> Path:
+    def write(self, kind: str, day: date, frame: pl.DataFrame | duckdb.DuckDBPyRelation) -> Path:
+        """Write the partition; a DuckDB relation is written by DuckDB itself, never loaded into Python."""
         path = self.path(kind, day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".part-{uuid.uuid4().hex}.parquet.tmp"
-        frame.write_parquet(tmp, compression="zstd")
+        if isinstance(frame, duckdb.DuckDBPyRelation):
+            frame.write_parquet(str(tmp), compression="zstd")
+        else:
+            frame.write_parquet(tmp, compression="zstd")
         tmp.replace(path)
         return path
 
@@ -68,4 +73,6 @@ class Store:
         files = self.files(kind, first, last)
         if not files:
             return None
-        return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+        # Instants in UTC whatever zone name a partition was written with (DuckDB's session zone in older ones).
+        utc = pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone("UTC")
+        return pl.concat([pl.scan_parquet(f).with_columns(utc) for f in files], how="diagonal_relaxed")

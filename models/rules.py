@@ -152,9 +152,10 @@ def rule_reasons(features: pl.DataFrame) -> list[list[str]]:
     rs = rules()
     hits = rule_hits(features, rs)
     order = np.argsort(-np.array([r.weight for r in rs.rules]), kind="stable")
+    # Rows one at a time: the whole day as dicts of ~100 features held 3 GB at 520,000 accounts.
     return [
-        [sentence(rs.rules[k].explained_by[0], row) for k in order if hits[i, k]]
-        for i, row in enumerate(features.to_dicts())
+        [sentence(rs.rules[k].explained_by[0], row) for k in order if hits[i, k]] if hits[i].any() else []
+        for i, row in enumerate(features.iter_rows(named=True))
     ]
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from features.store import Store
@@ -74,7 +75,7 @@ class OwnedStore:
     def root(self) -> Path:
         return self._store.root
 
-    def write(self, kind: str, day: date, frame: pl.DataFrame) -> Path:
+    def write(self, kind: str, day: date, frame: pl.DataFrame | duckdb.DuckDBPyRelation) -> Path:
         if kind not in self.owned:
             raise NotOwner(
                 f"step {self.step} wrote table {kind!r}, which it does not own (it owns {sorted(self.owned)}); "

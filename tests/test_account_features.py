@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
-from features.account_day import account_day, account_window, connect, derive_day
+from features.account_day import account_day, account_window, connect, derive_day, materialised
 from simulator.generate import ACCOUNT_SCHEMA, REQUEST_SCHEMA, _write
 
 DAY = date(2026, 1, 5)
@@ -101,7 +101,7 @@ def features(tmp_path_factory):
     _write(acc, ACCOUNT_SCHEMA, tmp / "acc.parquet")
     derived = derive_day([str(tmp / "req.parquet")], tmp / "derived.parquet")
     with connect() as con:
-        out = account_day(con, derived, [str(tmp / "acc.parquet")], DAY)
+        out = materialised(account_day(con, derived, [str(tmp / "acc.parquet")], DAY))
     f = out["features_1d"]
     return {r["account_id"]: r for r in f.iter_rows(named=True)}, out
 

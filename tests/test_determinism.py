@@ -6,7 +6,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from features.account_day import account_day, account_window, connect, derive_day
+from features.account_day import account_day, account_window, connect, derive_day, materialised
 from features.raw import RawWarehouse
 from pipelines.describe import open_warehouse
 from pipelines.resources import PUBLISHED_TABLES
@@ -34,7 +34,7 @@ def test_account_day_sql_gives_the_same_bits_for_any_row_order_and_thread_count(
         path = tmp_path / f"shuffled-{seed}.parquet"
         rows.sample(fraction=1.0, shuffle=True, seed=seed).write_parquet(path, row_group_size=500)
         con = connect(threads=threads)
-        out = account_day(con, path, raw.files("accounts", D1), D1)
+        out = materialised(account_day(con, path, raw.files("accounts", D1), D1))
         window = account_window(
             con, out["features_1d"].with_columns(date=pl.lit(D1)), out["templates"].with_columns(date=pl.lit(D1)), D1
         )

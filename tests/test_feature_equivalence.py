@@ -18,7 +18,7 @@ import pytest
 import reference_derivations as reference
 from polars.testing import assert_frame_equal
 
-from features.account_day import account_day, connect
+from features.account_day import account_day, connect, materialised
 from features.derivations import derive_requests
 from features.raw import RawWarehouse
 
@@ -122,7 +122,7 @@ def _account_outputs(raw: Path, day: date, requests: pl.DataFrame, tmp: Path, **
     derived = tmp / "derived.parquet"
     derive_requests(requests.lazy()).sink_parquet(derived)
     with connect() as con:
-        return account_day(con, derived, wh.ready_files("accounts", day), day, **kw)
+        return materialised(account_day(con, derived, wh.ready_files("accounts", day), day, **kw))
 
 
 def test_account_day_features_frozen_on_sample_day(sample_raw, tmp_path):
@@ -152,7 +152,9 @@ def test_account_day_features_frozen_on_corpus_text(sample_raw, corpora, tmp_pat
     ref = tmp_path / "ref.parquet"
     reference.derive_requests(requests.lazy()).sink_parquet(ref)
     with connect() as con:
-        ref_out = account_day(con, ref, RawWarehouse(str(sample_raw)).ready_files("accounts", CORPUS_DAY), CORPUS_DAY)
+        ref_out = materialised(
+            account_day(con, ref, RawWarehouse(str(sample_raw)).ready_files("accounts", CORPUS_DAY), CORPUS_DAY)
+        )
     for kind in ("features_1d", "templates"):
         assert_frame_equal(out[kind].sort("account_id"), ref_out[kind].sort("account_id"))
         check_digest(f"{kind}/corpus", out[kind])
