@@ -104,10 +104,10 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, day: date) -> pl.DataFrame:
     return con.sql(sql(name), params={"day": day}).pl()
 
 
-# Derived requests per pass of the per-account SQL. Above this, DuckDB spilled at its 3 GB limit and the
-# cost per request grew 1.7x from 1M to 10M requests (CPU seconds); account-hash buckets of this size keep it
-# linear (benchmarks/results.md).
-ACCOUNT_DAY_BUCKET_ROWS = 3_000_000
+# Derived requests per pass of the per-account SQL. Above 3M, DuckDB spilled at its 3 GB limit and the cost per
+# request grew 1.7x from 1M to 10M requests (CPU seconds); at 3M a pass still held 2.8 GB, at 1.5M 2.0 GB, for
+# 5% more time on a 10M-request day (benchmarks/results.md).
+ACCOUNT_DAY_BUCKET_ROWS = 1_500_000
 
 
 def account_day(
