@@ -393,6 +393,7 @@ def write_labels(world: World, out: Path) -> pl.DataFrame:
         "security_redteam": 0.5,
         "localisation_vendor": 0.5,
         "reasoning_researcher": 0.1,
+        "privacy_relay_user": 0.1,
     }
     legit = acc.filter(~pl.col("h_attack"))
     for pop, frac in reviewed.items():

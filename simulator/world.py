@@ -669,6 +669,30 @@ LOOKALIKES: list[Pop] = [
         min_n=20,
         rate_sigma=0.3,
     ),
+    # vs low and slow on its network: people behind privacy relays and consumer VPNs. Every request leaves from
+    # another exit of the same shared residential and hosting pools the campaign rents, mostly in another country
+    # than the account's; aged accounts asking for reasoning in their own words at a few dozen requests a day.
+    # What differs is that nobody coordinates them: they were active before and do not start together.
+    Pop(
+        "privacy_relay_user",
+        80,
+        25,
+        {"cot_paraphrased": 0.4, "chat": 0.35, "coding": 0.25},
+        created="aged",
+        tiers={"build": 0.7, "scale": 0.3},
+        payment="own",
+        payment_null=0.1,
+        email="webmail",
+        verified=0.9,
+        proxies=True,
+        timing="human",
+        thinking=0.6,
+        max_tokens=(8192, 16000),
+        out_mean=2500,
+        ua=tuple(UA_SDK),
+        min_n=20,
+        rate_sigma=0.3,
+    ),
 ]
 
 WIDE_HARD_NEGATIVES = HARD_NEGATIVES + tuple(p.name for p in LOOKALIKES)

@@ -22,6 +22,10 @@ SEED, DAYS, SCALE = 5, 14, 0.2
 # The issue's bar is 2% per look-alike at evaluation size; a small world has tens of accounts per look-alike, so
 # the ceiling here is "none", with the exceptions seen at this size written out.
 CEILING = dict.fromkeys(WIDE_HARD_NEGATIVES, 0.0)
+# 3 of 24 here: two reasoning-heavy VPN users sent to human review on cold-start days (harvesting_reasoning and
+# proxy_rotation, no model yet), one rate-limited once the model has learned low-and-slow. At evaluation size
+# at most 0.7% of them (docs/evaluation.md); telling them from low-and-slow is the open part of issue 13.
+CEILING["privacy_relay_user"] = 0.15
 
 
 @pytest.fixture(scope="module")
