@@ -1,7 +1,7 @@
 """Large days run in bounded passes (streamed template use, account-hash buckets, batches of ids and accounts);
 each pass must give exactly what one pass over everything gives."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import duckdb
 import numpy as np
@@ -13,7 +13,7 @@ from features.account_day import account_window, connect
 from features.request_ids import RequestIdIndex
 from models import scoring, training
 from models.spec import load_spec
-from tests.test_models import AS_OF, feature_rows
+from tests.test_models import AS_OF, feature_rows, two_campaign_labels
 
 DAY = date(2026, 3, 10)
 DAYS = [DAY - timedelta(days=i) for i in range(C.WINDOW_DAYS)]
@@ -124,16 +124,7 @@ def test_request_ids_checked_and_recorded_in_small_batches(tmp_path, monkeypatch
 def test_scores_and_reasons_in_batches_equal_one_pass(monkeypatch):
     spec = load_spec().model_copy(update={"min_positive_accounts": 5})
     feats = feature_rows()
-    labels = pl.DataFrame(
-        {
-            "account_id": [f"a{i:02d}" for i in range(6)] + ["a20", "a21"],
-            "label": [1] * 6 + [0, 0],
-            "campaign_id": ["c1", "c1", "c1", "c2", "c2", "c2", None, None],
-            "confirmed_at": [datetime(2026, 3, 2, tzinfo=UTC)] * 8,
-            "source": ["r"] * 8,
-        },
-        schema_overrides={"label": pl.Int8},
-    )
+    labels = two_campaign_labels()
     model = training.train(feats, labels, AS_OF, spec)
     whole = scoring.score_accounts(feats, model)
     monkeypatch.setattr(scoring, "SCORE_BATCH_ROWS", 7)

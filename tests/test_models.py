@@ -104,10 +104,9 @@ def test_training_set_is_point_in_time_and_handles_unlabeled():
     assert set(data.filter(~pl.col("labeled"))["weight"]) == {spec.unlabeled_weight}
 
 
-def test_retraining_gives_the_same_model_bytes():
-    spec = load_spec().model_copy(update={"min_positive_accounts": 5})
-    feats = feature_rows()
-    labels = pl.DataFrame(
+def two_campaign_labels() -> pl.DataFrame:
+    """Six attackers of two campaigns and two reviewed customers among ``feature_rows``' accounts."""
+    return pl.DataFrame(
         {
             "account_id": [f"a{i:02d}" for i in range(6)] + ["a20", "a21"],
             "label": [1] * 6 + [0, 0],
@@ -117,6 +116,12 @@ def test_retraining_gives_the_same_model_bytes():
         },
         schema_overrides={"label": pl.Int8},
     )
+
+
+def test_retraining_gives_the_same_model_bytes():
+    spec = load_spec().model_copy(update={"min_positive_accounts": 5})
+    feats = feature_rows()
+    labels = two_campaign_labels()
     m1 = training.train(feats, labels, AS_OF, spec)
     m2 = training.train(feats, labels, AS_OF, spec)
     assert m1.booster.model_to_string() == m2.booster.model_to_string()
