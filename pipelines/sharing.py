@@ -25,12 +25,17 @@ def evidence(raw: RawWarehouse, warehouse: EnforcementWarehouse, start: date, en
     accounts = objectstore.read_parquet(files).unique("account_id", keep="last", maintain_order=True)
     store = warehouse.store()
     feats = store.read("features_1d", start, end)
+    # Only cluster members' template use is shared; the window's whole table grows with requests.
+    members = tables["cluster_members"].select("date", "account_id").unique().lazy()
+    templates = store.scan("templates", start, end)
     return sharing.Evidence(
         actions=tables["enforcement_actions"],
         clusters=tables["clusters"],
         members=tables["cluster_members"],
         accounts=accounts,
-        templates=store.read("templates", start, end),
+        templates=templates.join(members, on=["date", "account_id"], how="semi").collect(engine="streaming")
+        if templates is not None
+        else None,
         user_agents=feats.select("account_id", pl.col("acct_top_user_agent_1d").alias("user_agent"))
         .drop_nulls()
         .unique(),
