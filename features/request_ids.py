@@ -35,12 +35,13 @@ BATCH_ROWS = 1_000_000
 HASH_SQL = "select request_id, md5_number_lower(request_id) as lo, md5_number_upper(request_id) as hi from {source}"
 
 
+def _hashed_sql(con: duckdb.DuckDBPyConnection, files: list[str]) -> str:
+    """A query of the files' request ids with their 128-bit digest; local or object-store files alike."""
+    return HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))
+
+
 def _hashed_batches(con: duckdb.DuckDBPyConnection, files: list[str]) -> Iterator[pl.DataFrame]:
-    """The files' request ids with their 128-bit digest, in batches; local or object-store files alike."""
-    reader = con.sql(HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))).fetch_record_batch(
-        BATCH_ROWS
-    )
-    for batch in reader:
+    for batch in con.sql(_hashed_sql(con, files)).fetch_record_batch(BATCH_ROWS):
         yield pl.from_arrow(batch)
 
 
@@ -63,7 +64,8 @@ class RequestIdIndex:
 
     def seen_before(self, con: duckdb.DuckDBPyConnection, files: list[str], day: date) -> list[tuple[date, int, str]]:
         """(earlier day, ids of ``files`` already published on it, an example id), earliest day first."""
-        if not self._bloom_path.exists():
+        digests = sorted(str(p) for p in Path(self.root).glob("date=*/ids.parquet") if p != self._digest_path(day))
+        if not digests or not self._bloom_path.exists():
             return []
         bloom = self._bloom()
         flagged = []
@@ -72,8 +74,7 @@ class RequestIdIndex:
             maybe = np.all((bloom[positions >> 3] >> (positions & 7).astype(np.uint8)) & 1, axis=1)
             flagged.append(ids.filter(pl.Series(maybe)))
         candidates = pl.concat(flagged) if flagged else pl.DataFrame()
-        digests = sorted(str(p) for p in Path(self.root).glob("date=*/ids.parquet") if p != self._digest_path(day))
-        if candidates.is_empty() or not digests:
+        if candidates.is_empty():
             return []
         con.register("id_candidates", candidates.to_arrow())
         try:
@@ -93,9 +94,8 @@ class RequestIdIndex:
         path = self._digest_path(day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".ids-{uuid.uuid4().hex}.parquet.tmp"
-        source = HASH_SQL.format(source=objectstore.parquet_view(con, files, "id_rows"))
         con.execute(
-            f"copy (select lo, hi, date '{day.isoformat()}' as day from ({source}) order by lo, hi) "
+            f"copy (select lo, hi, date '{day.isoformat()}' as day from ({_hashed_sql(con, files)}) order by lo, hi) "
             f"to '{objectstore.quote(str(tmp))}' (format parquet, compression zstd)"
         )
         bloom = self._bloom()

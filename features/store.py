@@ -28,10 +28,7 @@ class Store:
         path = self.path(kind, day)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".part-{uuid.uuid4().hex}.parquet.tmp"
-        if isinstance(frame, duckdb.DuckDBPyRelation):
-            frame.write_parquet(str(tmp), compression="zstd")
-        else:
-            frame.write_parquet(tmp, compression="zstd")
+        frame.write_parquet(str(tmp), compression="zstd")
         tmp.replace(path)
         return path
 

@@ -14,7 +14,7 @@ from pipelines.ingest import partition_day, raw_partition
 from pipelines.partitions import daily_asset, daily_multi_asset
 from pipelines.resources import EnforcementWarehouse, RawLogWarehouse
 from pipelines.sharing import partner_indicators
-from pipelines.tables import PUBLISHED, STORE, column_schema, owned_store, store_table, table_spec, table_tags
+from pipelines.tables import PUBLISHED, STORE, owned_store, reported, store_table, table_spec, table_tags
 
 INTERMEDIATE = "intermediate"  # working tables the published ones are computed from
 
@@ -86,19 +86,6 @@ def account_day_features(
     )
     for table in ("templates", "sync"):  # scanned: their row counts come from the Parquet footers
         yield reported(table, store.scan(table, day, day))
-
-
-def reported(table: str, frame: pl.DataFrame | pl.LazyFrame | None, **metadata) -> dg.MaterializeResult:
-    """What the UI shows of a table the engine stored: rows and columns."""
-    frame = (frame if frame is not None else pl.DataFrame()).lazy()
-    return dg.MaterializeResult(
-        asset_key=table,
-        metadata={
-            "dagster/row_count": frame.select(pl.len()).collect().item(),
-            "dagster/column_schema": column_schema(table, frame.collect_schema()),
-            **metadata,
-        },
-    )
 
 
 @dg.multi_asset(

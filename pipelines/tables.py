@@ -129,11 +129,17 @@ def column_schema(table: str, schema: pl.Schema) -> dg.TableSchema:
 def store_table(store: OwnedStore, table: str, day: date, frame: pl.DataFrame, **metadata) -> dg.MaterializeResult:
     """Write the step's own ``table`` for ``day`` and report it: rows, columns and any further ``metadata``."""
     store.write(table, day, frame)
+    return reported(table, frame, **metadata)
+
+
+def reported(table: str, frame: pl.DataFrame | pl.LazyFrame | None, **metadata) -> dg.MaterializeResult:
+    """What the UI shows of a stored table: rows and columns (a scan's rows come from the Parquet footers)."""
+    frame = (frame if frame is not None else pl.DataFrame()).lazy()
     return dg.MaterializeResult(
         asset_key=table,
         metadata={
-            "dagster/row_count": frame.height,
-            "dagster/column_schema": column_schema(table, frame.schema),
+            "dagster/row_count": frame.select(pl.len()).collect().item(),
+            "dagster/column_schema": column_schema(table, frame.collect_schema()),
             **metadata,
         },
     )
