@@ -14,6 +14,8 @@ Indicators (each is a node; two accounts are linked when they share one):
   templates that are popular everywhere but nobody's main job are dropped (the down-weighting).
 - ``lockstep``: the same template, at least 10% of the account's traffic, sent in at least 3 of the same
   10-minute buckets as accounts of at least 2 other organisations (loosely synchronised action).
+- ``wake``: aged accounts silent in the window until the same day, behind rotating networks that day, when
+  that day's wakers are many and several times the window's usual (a bought pool woken at once).
 Accounts enforced on earlier days join the graph through their static indicators, so fresh
 replacement accounts inherit the evidence against the pool they were bought from (hydra memory).
 """
@@ -47,6 +49,7 @@ RISKY_TIERS = list(_CFG.risky_tiers)
 ACADEMIC = _CFG.academic_domain_pattern
 WEAK_KINDS = list(_CFG.weak_kinds)
 INDICATOR_WORDS = dict(_CFG.indicator_words)
+WAKE = _CFG.wake
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,54 @@ def _lockstep_indicators(
     )
 
 
+def _wake_indicators(feats: pl.DataFrame) -> pl.DataFrame:
+    """Accounts woken together: silent on at least ``min_silent_days`` days the window holds, back on one day behind
+    rotating networks, with that day's wakers many and at least ``min_ratio`` times the median of the earlier
+    days'; stragglers back within ``join_days`` after such a day join it (the value is the pool's day)."""
+    held = feats.select("date").unique().sort("date")["date"]
+    silent = pl.Series("woke", held[WAKE.min_silent_days :], dtype=pl.Date)
+    first = feats.group_by("account_id").agg(woke=pl.col("date").min())
+    wakers = (
+        feats.join(first, on="account_id")
+        .filter(
+            (pl.col("date") == pl.col("woke"))
+            & pl.col("woke").is_in(silent.implode())
+            & (pl.col("acct_age_days") >= WAKE.min_age_days)
+            & (pl.col("acct_distinct_asns_1d") >= WAKE.min_distinct_asns)
+        )
+        .select("account_id", "org_id", "woke")
+        .sort("woke", "account_id")
+    )
+    per_day = (
+        silent.to_frame()
+        .join(wakers.group_by("woke").agg(orgs=pl.col("org_id").n_unique()), on="woke", how="left")
+        .with_columns(pl.col("orgs").fill_null(0))
+        .sort("woke")
+    )
+    # The usual: the median over the earlier days only, so a pool woken yesterday does not hide one woken today.
+    counts = per_day["orgs"].to_list()
+    usual = [float(np.median(counts[:i])) if i else None for i in range(len(counts))]
+    spikes = (
+        per_day.with_columns(usual=pl.Series(usual, dtype=pl.Float64))
+        .filter(
+            pl.col("usual").is_not_null()
+            & (pl.col("orgs") >= WAKE.min_orgs)
+            & (pl.col("orgs") >= WAKE.min_ratio * pl.col("usual").clip(lower_bound=1.0))
+        )
+        .select(pool_day=pl.col("woke"))
+    )
+    joined = wakers.join_asof(
+        spikes.sort("pool_day"),
+        left_on="woke",
+        right_on="pool_day",
+        strategy="backward",
+        tolerance=timedelta(days=WAKE.join_days),
+    )
+    return joined.drop_nulls("pool_day").select(
+        "account_id", pl.lit("wake").alias("kind"), pl.col("pool_day").cast(pl.String).alias("value")
+    )
+
+
 def _components(edges: pl.DataFrame) -> pl.DataFrame:
     """Connected components of the account-indicator graph -> (account_id, component)."""
     accounts = edges.select("account_id").unique().sort("account_id").with_row_index("a")
@@ -279,6 +330,7 @@ def coordinate(
         _client_indicators(acc, user_agents),
         _template_indicators(templates, totals),
         _lockstep_indicators(sync, orgs, templates, totals),
+        _wake_indicators(feats),
     ]
     if partner_edges is not None:
         parts.append(partner_edges.join(graph_accounts, on="account_id", how="semi"))
@@ -458,7 +510,8 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
     strong = strong_edges.join(accounts.select("account_id", "org_id"), on="account_id")
     per_value = strong.group_by("kind", "value").agg(n_orgs=pl.col("org_id").n_unique())
     cross = (
-        strong.join(per_value, on=["kind", "value"])
+        strong.filter(pl.col("kind") != "wake")
+        .join(per_value, on=["kind", "value"])
         .group_by("account_id")
         .agg(acct_cross_org_links=(pl.col("n_orgs") - 1).max())
     )
@@ -470,6 +523,13 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
         weak.join(weak_orgs, on=["kind", "value"])
         .group_by("account_id")
         .agg(acct_template_pool_orgs=(pl.col("n_orgs") - 1).max())
+    )
+    # The wake-up cohort on its own, apart from what the account shares with another organisation.
+    woke = (
+        strong.filter(pl.col("kind") == "wake")
+        .join(per_value, on=["kind", "value"])
+        .group_by("account_id")
+        .agg(acct_woke_with_orgs=(pl.col("n_orgs") - 1).max())
     )
     created = accounts.select("org_id", "created_at")
     org_new = (
@@ -484,12 +544,14 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
         ctx.join(links, on="account_id", how="left")
         .join(cross, on="account_id", how="left")
         .join(pool, on="account_id", how="left")
+        .join(woke, on="account_id", how="left")
         .join(org_new, on="org_id", how="left")
         .join(org_size, on="org_id", how="left")
         .with_columns(
             pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
             pl.col("acct_cross_org_links").fill_null(0).cast(pl.Int64),
             pl.col("acct_template_pool_orgs").fill_null(0).cast(pl.Int64),
+            pl.col("acct_woke_with_orgs").fill_null(0).cast(pl.Int64),
             pl.col("org_new_accounts_7d").fill_null(0).cast(pl.Int64),
             pl.col("org_accounts_total").fill_null(0).cast(pl.Int64),
             acct_in_cluster=pl.col("cluster_id").is_not_null().cast(pl.Int32),

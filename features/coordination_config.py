@@ -25,6 +25,15 @@ class Lockstep(_Strict):
     min_share: float = Field(gt=0, le=1)
 
 
+class Wake(_Strict):
+    min_age_days: int = Field(ge=1, description="An account younger than this never counts as woken.")
+    min_distinct_asns: int = Field(ge=1, description="Autonomous systems on the day it came back.")
+    min_silent_days: int = Field(ge=1, description="Days the window holds on which a waker sent nothing.")
+    min_orgs: int = Field(ge=2, description="Organisations coming back on one day for them to link.")
+    min_ratio: float = Field(gt=1, description="... and this many times the median of earlier days.")
+    join_days: int = Field(ge=0, description="Days after a pool's day on which stragglers still join it.")
+
+
 class Hydra(_Strict):
     memory_days: int = Field(ge=1, description="Days back an enforced account still joins the graph.")
     enforced_actions: tuple[str, ...] = Field(min_length=1, description="Actions that mark an account's pool.")
@@ -41,6 +50,7 @@ class CoordinationConfig(_Strict):
     academic_domain_pattern: str
     weak_kinds: tuple[str, ...]
     indicator_words: dict[str, str]
+    wake: Wake
     hydra: Hydra
 
 

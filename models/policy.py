@@ -31,6 +31,7 @@ EVIDENCE_COLUMNS = [
     "acct_req_count_1d",
     "acct_enforced_link_count",
     "acct_cross_org_links",
+    "acct_woke_with_orgs",
     "acct_template_pool_orgs",
     "cluster_n_orgs",
 ]
@@ -132,7 +133,10 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     cor, esc, est = policy.corroboration, policy.cluster_escalation, policy.established_org
     trained = ~pl.col("model_version").str.starts_with(COLD_START_PREFIX)
     markers = pl.max_horizontal([pl.col(c).fill_null(0) for c in CONTENT_MARKERS])
-    linked = pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links
+    # A pool woken at once is linked across organisations by its wake-up day.
+    linked = (pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links) | (
+        pl.col("acct_woke_with_orgs").fill_null(0) >= 1
+    )
     risky = (
         (pl.col("_c_score") >= esc.min_cluster_score)
         & (pl.col("_c_n") >= esc.min_cluster_accounts)
@@ -162,6 +166,7 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
         """No payment, network, domain or client shared with another organisation; its main template its own."""
         return (
             (pl.col("acct_cross_org_links").fill_null(0) == 0)
+            & (pl.col("acct_woke_with_orgs").fill_null(0) == 0)
             & (pl.col("acct_enforced_link_count").fill_null(0) == 0)
             & (pl.col("acct_template_pool_orgs").fill_null(0) <= max_pool_orgs)
             & ~risky
@@ -229,6 +234,21 @@ def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
         _review=alone & ~pl.col("_l_trained") & rules_alone_review,
         _alone=alone,
         trigger=pl.when(pl.col("_band") >= 0).then(pl.lit("band")),
+    )
+    # An account with history acted on from the model band on one day's score waits for a second day.
+    settled = pl.lit(False)
+    if (s := policy.settled_account_band) is not None:
+        settled = (
+            pl.col("_l_trained")
+            & ~pl.col("_alone")
+            & (pl.col("_level") > ladder[s.cap])
+            & (pl.col("acct_age_days").fill_null(0) >= s.min_age_days)
+            & (pl.col("prior_max_score").fill_null(0) < s.min_prior_score)
+        )
+    df = df.with_columns(
+        _level=pl.when(settled).then(pl.lit(ladder[s.cap] if s else 0)).otherwise("_level"),
+        trigger=pl.when(settled).then(pl.lit("persistence")).otherwise("trigger"),
+        _settled=settled,
     )
     # Rules floor: acts when another line agrees, else the account goes to human review.
     applies = pl.col("_l_rules") & (pl.col("_level") < ladder[floor.action])
@@ -342,6 +362,8 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     path = (
         pl.when(pl.col("protection").is_not_null())
         .then(pl.col("protection").replace_strict(PATH_SENTENCES, default=None))
+        .when((pl.col("trigger") == "persistence") & pl.col("_settled"))
+        .then(pl.lit(PATH_SENTENCES["settled_account_band"]))
         .when(pl.col("trigger") == "persistence")
         .then(pl.lit(PATH_SENTENCES["persistence"]))
         .when(pl.col("_escalated"))

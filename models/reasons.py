@@ -60,6 +60,9 @@ PATH_SENTENCES = {
     ),
     "no_content_evidence": "no extraction content in the account's own traffic: held at verification",
     "persistence": "first strong action held at verification until the behaviour shows on a second day",
+    "settled_account_band": (
+        "the model flags an account with a history for the first time: monitored until it shows on a second day"
+    ),
     "rules_alone": (
         "extraction rules fired but nothing else agrees (model, coordination or volume): sent to human review"
     ),
@@ -286,6 +289,10 @@ SENTENCES = {
     "acct_cross_org_links": lambda r: (
         "shares payment, sign-up network or e-mail domain with "
         f"{plural(r['acct_cross_org_links'], 'other organisation')}"
+    ),
+    "acct_woke_with_orgs": lambda r: (
+        f"came back from silence on the same day as accounts of {plural(r['acct_woke_with_orgs'], 'other organisation')},"
+        " all behind rotating networks"
     ),
     "acct_template_pool_orgs": lambda r: (
         f"sends its main prompt template alongside {plural(r['acct_template_pool_orgs'], 'other organisation')}"

@@ -160,6 +160,14 @@ class FirstStrongAction(_Strict):
     already_enforced_lookback_days: int = Field(ge=1)
 
 
+class SettledAccountBand(_Strict):
+    """An account with history is acted on from the model band only after the model scored it on an earlier day."""
+
+    min_age_days: float = Field(ge=0, description="Accounts at least this old are held.")
+    min_prior_score: float = Field(ge=0, le=1, description="Score on an earlier day of the persistence lookback.")
+    cap: Action = Field(description="What the band gives on the first day (a ladder action).")
+
+
 class RulesFloor(_Strict):
     min_rules_score: float = Field(ge=0, le=1)
     action: Action
@@ -210,6 +218,7 @@ class Policy(_Strict):
     single_org_cohort: SingleOrgCohort | None = None
     persistence: Persistence
     first_strong_action: FirstStrongAction
+    settled_account_band: SettledAccountBand | None = None
     protections: Protections
     ladder: list[Action]
 
@@ -245,6 +254,7 @@ class Policy(_Strict):
         for name, action in [
             ("rules_floor.action", self.rules_floor.action),
             ("first_strong_action.cap", self.first_strong_action.cap),
+            *([("settled_account_band.cap", self.settled_account_band.cap)] if self.settled_account_band else []),
             ("corroboration.band_alone", self.corroboration.band_alone),
             *([("single_org_cohort.max_action", self.single_org_cohort.max_action)] if self.single_org_cohort else []),
         ]:

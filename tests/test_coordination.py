@@ -49,6 +49,8 @@ def features(ids, day=DAY, orgs=None):
             "acct_hosting_asn_share_1d": [0.0] * len(ids),
             "acct_near_max_share_1d": [0.2] * len(ids),
             "acct_top_user_agent_1d": ["ua"] * len(ids),
+            "acct_age_days": [400.0] * len(ids),
+            "acct_distinct_asns_1d": [1] * len(ids),
         }
     )
 
@@ -201,3 +203,77 @@ def test_a_cloud_network_links_sign_ups_only_through_the_same_client():
     # The same /24 on a residential or office network still links.
     acc = accounts([{**r, "signup_ip": "73.1.1.10", "signup_asn": 7922} for r in rows])
     assert sorted(coordinate(DAY, acc, feats, tpl, EMPTY_SYNC).members["account_id"]) == sorted(ids)
+
+
+# --- a bought pool woken at once -------------------------------------------------------------------------------------
+
+
+def _relay_history(day_pool, pool=60, relay=40, days=7, rotating=True):
+    """A window of 7 days: ``relay`` aged accounts behind rotating exits, each back after a gap now and then (one in
+    ten skips a day), and a pool of ``pool`` aged accounts silent until ``day_pool``, then active every day."""
+    first = DAY - timedelta(days=days - 1)
+    rows = []
+    for k in range(days):
+        d = first + timedelta(days=k)
+        relay_today = [f"relay{i:03d}" for i in range(relay) if (i + k) % 10 != 0]
+        # One in ten of the pool straggles in a day late.
+        pool_today = [f"pool{i:03d}" for i in range(pool) if d >= day_pool + timedelta(days=int(i % 10 == 9))]
+        f = features(relay_today + pool_today, d)
+        rows.append(f.with_columns(acct_distinct_asns_1d=pl.lit(6 if rotating else 1)))
+    feats = pl.concat(rows)
+    ids = feats["account_id"].unique().sort().to_list()
+    return accounts([{"account_id": a} for a in ids]), feats
+
+
+def _context(acc, feats, day=DAY):
+    r = coordinate(day, acc, feats, templates([("relay000", 1, 1)]), EMPTY_SYNC)
+    return r, dict(r.context.select("account_id", "acct_woke_with_orgs").iter_rows())
+
+
+def test_a_pool_of_aged_accounts_woken_on_one_day_behind_rotating_exits_is_one_cluster():
+    acc, feats = _relay_history(day_pool=DAY - timedelta(days=1))
+    r, woke = _context(acc, feats)
+    pool = [f"pool{i:03d}" for i in range(60)]
+    assert r.members.filter(pl.col("account_id").is_in(pool))["cluster_id"].n_unique() == 1
+    assert {woke[a] for a in pool} == {59}  # stragglers included
+    # The relay's own users come back after a gap every day, a few at a time: nobody links them.
+    assert not any(woke[a] for a in woke if a.startswith("relay"))
+    assert r.members.filter(pl.col("account_id").str.starts_with("relay")).is_empty()
+    assert any("came back from silence" in t for t in r.clusters["indicators"].explode().to_list())
+
+
+def test_no_wake_link_without_rotating_exits_a_big_enough_day_or_an_earlier_day_to_compare_with():
+    # A lab's aged accounts starting a benchmark together leave from their own network.
+    acc, feats = _relay_history(day_pool=DAY - timedelta(days=1), rotating=False)
+    assert not any(_context(acc, feats)[1].values())
+    # Fewer than min_orgs back on one day.
+    acc, feats = _relay_history(day_pool=DAY, pool=12)
+    assert not any(_context(acc, feats)[1].values())
+    # The warehouse's third day: today's accounts were silent on the two days before, but nothing says what is usual.
+    acc, feats = _relay_history(day_pool=DAY, days=3)
+    assert not any(_context(acc, feats)[1].values())
+    # Back after one silent day only: skipping a day is not coming back from silence.
+    acc, feats = _relay_history(day_pool=DAY - timedelta(days=4))
+    assert not any(_context(acc, feats)[1].values())
+    # Fresh accounts starting out are not coming back from silence.
+    acc, feats = _relay_history(day_pool=DAY - timedelta(days=1))
+    feats = feats.with_columns(
+        acct_age_days=pl.when(pl.col("account_id").str.starts_with("pool")).then(2.0).otherwise(400.0)
+    )
+    assert not any(_context(acc, feats)[1].values())
+
+
+def test_a_pool_woken_the_day_after_another_is_still_seen():
+    # The median of the earlier days, not their mean: yesterday's pool does not hide today's.
+    _, f1 = _relay_history(day_pool=DAY - timedelta(days=1))
+    _, f2 = _relay_history(day_pool=DAY, pool=30)
+    second = f2.filter(pl.col("account_id").str.starts_with("pool")).with_columns(
+        account_id=pl.lit("second-") + pl.col("account_id"), org_id=pl.lit("org_second-") + pl.col("account_id")
+    )
+    feats = pl.concat([f1, second])
+    acc = accounts([{"account_id": a} for a in feats["account_id"].unique().sort()])  # signup networks all apart
+    r, woke = _context(acc, feats)
+    # Today's pool: 27 on time (3 straggle in tomorrow) with the first pool's 6 stragglers, the nearest pool day.
+    assert woke["second-pool000"] == 32 and woke["pool000"] == 53  # its 54 on time
+    cluster = dict(r.members.select("account_id", "cluster_id").iter_rows())
+    assert cluster["second-pool000"] != cluster["pool000"] == cluster["pool001"]

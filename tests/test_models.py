@@ -327,7 +327,12 @@ def test_tenured_verified_customer_is_capped_and_reviewed():
                 "acct_verified": 1,
                 "acct_payment_present": 1,
             }
-        ]
+        ],
+        # a second day high: the first day's band waits (policy settled_account_band)
+        prior=pl.DataFrame(
+            {"account_id": ["t"], "prior_max_score": [0.99], "prior_strong": [None]},
+            schema_overrides={"prior_strong": pl.Boolean},
+        ),
     )
     assert a["t"]["action"] == "human_review" and a["t"]["protection"] == "tenured_customer"
 

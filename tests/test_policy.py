@@ -88,6 +88,8 @@ def test_rules_alone_go_to_human_review():
         {"acct_enforced_link_count": 3, "acct_cross_org_links": 2},
         {"score": 0.4},
         {"cluster_id": "hot", "cluster_n_orgs": 5, "acct_cross_org_links": 2},
+        # A pool of aged accounts woken at once shares no payment or network: its wake-up day links it.
+        {"cluster_id": "hot", "cluster_n_orgs": 5, "acct_woke_with_orgs": 150},
     ],
 )
 def test_rules_floor_acts_with_model_coordination_or_volume(line):
@@ -165,8 +167,29 @@ def test_sample_reasoning_curious_user_is_not_suspended():
         "acct_cross_org_links": 1,
         "acct_age_days": 300.0,
     }
-    _, a = act([row])
-    assert a["curious"]["action"] == "require_verification"
+    # Its first day high: the band waits for a second day (an account with a history); the rules with the link to
+    # an enforced pool still act, at the floor.
+    a = act([row])[1]["curious"]
+    assert a["action"] == "rate_limit" and a["trigger"] == "rules_floor"
+
+
+def test_a_model_band_on_an_account_with_history_waits_for_a_second_day():
+    # Evaluation world 47, a newly retrained model's one day: privacy-relay users (aged, own card) asking for
+    # reasoning in their own words, scored 0.6 with that content; the next day's model scored them low again.
+    relay = {
+        "account_id": "relay",
+        "org_id": "o",
+        "score": 0.6,
+        "acct_cot_rate_1d": 0.5,
+        "acct_req_count_1d": 30.0,
+        "acct_age_days": 400.0,
+    }
+    a = act([relay])[1]["relay"]
+    assert a["action"] == "monitor" and a["trigger"] == "persistence"
+    assert a["reasons"][0].startswith("the model flags an account with a history for the first time")
+    assert act([relay], prior=prior("relay", score=0.5))[1]["relay"]["action"] == "require_verification"
+    # A fresh account is acted on at once; so is an aged one before any model exists (the rules' own floor).
+    assert act([{**relay, "acct_age_days": 3.0}])[1]["relay"]["action"] == "require_verification"
 
 
 ESTABLISHED = {"org_verified_share": 1.0, "org_corporate_domain": 1, "org_age_days": 400.0, "acct_payment_orgs": 1}
