@@ -195,15 +195,20 @@ def _lockstep_indicators(
     )
 
 
-def _wake_indicators(feats: pl.DataFrame) -> pl.DataFrame:
-    """Accounts woken together: silent on at least ``min_silent_days`` days the window holds, back on one day behind
-    rotating networks, with that day's wakers many and at least ``min_ratio`` times the median of the earlier
-    days'; stragglers back within ``join_days`` after such a day join it (the value is the pool's day)."""
-    held = feats.select("date").unique().sort("date")["date"]
+WAKE_COLUMNS = ["date", "account_id", "org_id", "acct_age_days", "acct_distinct_asns_1d"]
+
+
+def _wake_indicators(activity: pl.LazyFrame) -> pl.DataFrame:
+    """Accounts woken together: silent on at least ``min_silent_days`` days the history holds, back on one day
+    behind rotating networks, with that day's wakers many and at least ``min_ratio`` times the median of the
+    earlier days'; stragglers back within ``join_days`` after such a day join it (the value is the pool's day).
+
+    ``activity``: account-day rows (WAKE_COLUMNS) of the last ``wake.memory_days``, read in streaming passes."""
+    held = _streamed(activity.select("date").unique()).sort("date")["date"]
     silent = pl.Series("woke", held[WAKE.min_silent_days :], dtype=pl.Date)
-    first = feats.group_by("account_id").agg(woke=pl.col("date").min())
-    wakers = (
-        feats.join(first, on="account_id")
+    first = activity.group_by("account_id").agg(woke=pl.col("date").min())
+    wakers = _streamed(
+        activity.join(first, on="account_id")
         .filter(
             (pl.col("date") == pl.col("woke"))
             & pl.col("woke").is_in(silent.implode())
@@ -211,8 +216,7 @@ def _wake_indicators(feats: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("acct_distinct_asns_1d") >= WAKE.min_distinct_asns)
         )
         .select("account_id", "org_id", "woke")
-        .sort("woke", "account_id")
-    )
+    ).sort("woke", "account_id")
     per_day = (
         silent.to_frame()
         .join(wakers.group_by("woke").agg(orgs=pl.col("org_id").n_unique()), on="woke", how="left")
@@ -299,12 +303,14 @@ def coordinate(
     enforced_accounts: pl.DataFrame | None = None,
     partner_edges: pl.DataFrame | None = None,
     key: bytes | None = None,
+    activity: pl.LazyFrame | None = None,
 ) -> Coordination:
     """Clusters for ``day`` from the trailing window (rows after ``day`` are ignored).
 
     ``partner_edges``: (account_id, kind, value) of accounts matching an indicator shared by a partner.
     ``key``: the warehouse's fingerprint key (without one, a random key: fingerprints then match within this call
-    only).
+    only). ``activity``: account-day rows (WAKE_COLUMNS) of the last ``wake.memory_days`` for pools woken at once
+    (without it, the window's own rows: a pool is then remembered for the window only).
     """
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     in_window = lambda df: df.filter(pl.col("date").is_between(lo, day))  # noqa: E731
@@ -330,7 +336,9 @@ def coordinate(
         _client_indicators(acc, user_agents),
         _template_indicators(templates, totals),
         _lockstep_indicators(sync, orgs, templates, totals),
-        _wake_indicators(feats),
+        _wake_indicators(
+            activity.filter(pl.col("date") <= day) if activity is not None else feats.lazy().select(WAKE_COLUMNS)
+        ).join(graph_accounts, on="account_id", how="semi"),
     ]
     if partner_edges is not None:
         parts.append(partner_edges.join(graph_accounts, on="account_id", how="semi"))

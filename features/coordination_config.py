@@ -26,6 +26,7 @@ class Lockstep(_Strict):
 
 
 class Wake(_Strict):
+    memory_days: int = Field(ge=3, description="Days of account-day rows read for wake-ups.")
     min_age_days: int = Field(ge=1, description="An account younger than this never counts as woken.")
     min_distinct_asns: int = Field(ge=1, description="Autonomous systems on the day it came back.")
     min_silent_days: int = Field(ge=1, description="Days the window holds on which a waker sent nothing.")

@@ -16,7 +16,7 @@ import polars as pl
 from features import sharing
 from features.account_day import account_day, account_window, derive_day
 from features.contract import ACCOUNTS
-from features.coordination import WINDOW_DAYS, Coordination, coordinate
+from features.coordination import WAKE, WAKE_COLUMNS, WINDOW_DAYS, Coordination, coordinate
 from features.raw import RawWarehouse, scan_contract
 from features.releases import load_releases
 from features.store import Store
@@ -66,6 +66,7 @@ def coordination(
     lo = day - timedelta(days=WINDOW_DAYS - 1)
     accounts = scan_contract(raw.ready_files("accounts", day), ACCOUNTS).collect()
     feats, templates = store.read("features_1d", lo, day), store.scan("templates", lo, day)
+    activity = store.scan("features_1d", day - timedelta(days=WAKE.memory_days - 1), day)
     result = coordinate(
         day,
         accounts,
@@ -76,6 +77,7 @@ def coordination(
         enforced_accounts,
         _partner_edges(partner, accounts, feats, templates),
         key=key,
+        activity=activity.select(WAKE_COLUMNS) if activity is not None else None,
     )
     return result
 

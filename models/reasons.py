@@ -291,8 +291,8 @@ SENTENCES = {
         f"{plural(r['acct_cross_org_links'], 'other organisation')}"
     ),
     "acct_woke_with_orgs": lambda r: (
-        f"came back from silence on the same day as accounts of {plural(r['acct_woke_with_orgs'], 'other organisation')},"
-        " all behind rotating networks"
+        "came back from silence on the same day as accounts of "
+        f"{plural(r['acct_woke_with_orgs'], 'other organisation')}, all behind rotating networks"
     ),
     "acct_template_pool_orgs": lambda r: (
         f"sends its main prompt template alongside {plural(r['acct_template_pool_orgs'], 'other organisation')}"

@@ -277,3 +277,14 @@ def test_a_pool_woken_the_day_after_another_is_still_seen():
     assert woke["second-pool000"] == 32 and woke["pool000"] == 53  # its 54 on time
     cluster = dict(r.members.select("account_id", "cluster_id").iter_rows())
     assert cluster["second-pool000"] != cluster["pool000"] == cluster["pool001"]
+
+
+def test_a_pool_stays_linked_while_its_day_is_in_the_wake_memory():
+    # Twelve days after the pool was woken its day has left the 7-day window, not the 28 days of memory.
+    acc, history = _relay_history(day_pool=DAY - timedelta(days=12), days=20)
+    window = history.filter(pl.col("date") >= DAY - timedelta(days=6))
+    r = coordinate(DAY, acc, window, templates([("relay000", 1, 1)]), EMPTY_SYNC, activity=history.lazy())
+    woke = dict(r.context.select("account_id", "acct_woke_with_orgs").iter_rows())
+    assert woke["pool000"] == 59 and not any(woke[a] for a in woke if a.startswith("relay"))
+    # The window alone has no silent day before the pool's: nothing links.
+    assert not any(_context(acc, window)[1].values())
