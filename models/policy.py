@@ -128,6 +128,7 @@ def prior_evidence_empty() -> pl.DataFrame:
     return pl.DataFrame(schema={"account_id": pl.String, "prior_max_score": pl.Float64, "prior_strong": pl.Boolean})
 
 
+# Every line of evidence and the organisation tests beside them, built together because they read each other.
 def _lines(policy: Policy) -> dict[str, pl.Expr]:
     """Each line of evidence as a boolean expression over the joined frame."""
     cor, esc, est = policy.corroboration, policy.cluster_escalation, policy.established_org
@@ -235,21 +236,7 @@ def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
         _alone=alone,
         trigger=pl.when(pl.col("_band") >= 0).then(pl.lit("band")),
     )
-    # An account with history acted on from the model band on one day's score waits for a second day.
-    settled = pl.lit(False)
-    if (s := policy.settled_account_band) is not None:
-        settled = (
-            pl.col("_l_trained")
-            & ~pl.col("_alone")
-            & (pl.col("_level") > ladder[s.cap])
-            & (pl.col("acct_age_days").fill_null(0) >= s.min_age_days)
-            & (pl.col("prior_max_score").fill_null(0) < s.min_prior_score)
-        )
-    df = df.with_columns(
-        _level=pl.when(settled).then(pl.lit(ladder[s.cap] if s else 0)).otherwise("_level"),
-        trigger=pl.when(settled).then(pl.lit("persistence")).otherwise("trigger"),
-        _settled=settled,
-    )
+    df = _hold_settled(policy, df)
     # Rules floor: acts when another line agrees, else the account goes to human review.
     applies = pl.col("_l_rules") & (pl.col("_level") < ladder[floor.action])
     ok = _any(cor.rules_floor)
@@ -263,6 +250,26 @@ def _decide(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
         trigger=pl.when(applies).then(pl.lit("rules_floor")).otherwise("trigger"),
     )
     return df
+
+
+def _hold_settled(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """An account with a history, acted on from the model band on one day's score, waits for a second day."""
+    s = policy.settled_account_band
+    if s is None:
+        return df.with_columns(_settled=pl.lit(False))
+    cap = policy.ladder.index(s.cap)
+    settled = (
+        pl.col("_l_trained")
+        & ~pl.col("_alone")
+        & (pl.col("_level") > cap)
+        & (pl.col("acct_age_days").fill_null(0) >= s.min_age_days)
+        & (pl.col("prior_max_score").fill_null(0) < s.min_prior_score)
+    )
+    return df.with_columns(
+        _level=pl.when(settled).then(pl.lit(cap)).otherwise("_level"),
+        trigger=pl.when(settled).then(pl.lit("persistence")).otherwise("trigger"),
+        _settled=settled,
+    )
 
 
 def _escalate_and_hold(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:

@@ -184,7 +184,7 @@ SENTENCES = {
         f"cluster holds {plural(r['cluster_enforced_members'], 'account')} already enforced"
     ),
     "acct_enforced_link_count": lambda r: (
-        "shares payment, sign-up network or e-mail domain with "
+        "shares payment, sign-up network, e-mail domain or a pool's wake-up day with "
         f"{plural(r['acct_enforced_link_count'], 'account')} already enforced"
     ),
     "cluster_new_member_share_1d": lambda r: (
