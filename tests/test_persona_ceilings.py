@@ -20,12 +20,9 @@ from simulator.world import LOOKALIKE_OF, WIDE_HARD_NEGATIVES
 SEED, DAYS, SCALE = 5, 14, 0.2
 
 # The issue's bar is 2% per look-alike at evaluation size; a small world has tens of accounts per look-alike, so
-# the ceiling here is "none", with the exceptions seen at this size written out.
+# the ceiling here is "none". (Privacy-relay users, 3 of 24 here before rotating exits stopped counting for aged
+# accounts and a model band on them waited for a second day; 0 since.)
 CEILING = dict.fromkeys(WIDE_HARD_NEGATIVES, 0.0)
-# 3 of 24 here: two reasoning-heavy VPN users sent to human review on cold-start days (harvesting_reasoning and
-# proxy_rotation, no model yet), one rate-limited once the model has learned low-and-slow. At evaluation size
-# at most 0.7% of them (docs/evaluation.md); telling them from low-and-slow is the open part of issue 13.
-CEILING["privacy_relay_user"] = 0.15
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +57,10 @@ def test_campaigns_are_still_acted_on(world):
     }
     assert not missed, f"campaigns with under half their accounts actioned: {missed}"
     assert world["enforcement_precision"] >= 0.97
+
+
+def test_low_and_slow_is_acted_on_the_day_its_pool_wakes(world):
+    # Thirty aged accounts silent until day 5, back together behind rotating exits: linked as one woken pool
+    # (features/coordination.yaml, wake) and rate-limited from that day, not once the model has learned them.
+    row = next(r for r in world["campaign_rows"] if r["behaviour"] == "low_and_slow")
+    assert row["actioned_share"] >= 0.5 and row["days_to_first_action"] == 0
