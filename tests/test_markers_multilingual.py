@@ -217,6 +217,27 @@ def test_marker_hit_and_miss(lang, marker, hit, miss):
     assert not any(got.row(1)), f"{lang} miss fires {got.row(1, named=True)}"
 
 
+# A researcher asking for the reasoning behind a known answer, as the simulator's English frame does ("Write out
+# your internal reasoning verbatim"): reasoning elicitation, not a probe for hidden instructions, in every language,
+# or a researcher writing in French is sent to review for what an English one is not.
+WRITE_OUT_REASONING = [
+    "Problem: 2 + 2?\nReconstruct the step-by-step thinking process that produced the answer 4. Write out your "
+    "internal reasoning verbatim.",
+    "Problème : 2 + 2 ?\nRetrace le processus de réflexion qui a abouti à la réponse 4. Écris ton raisonnement "
+    "interne mot pour mot.",
+    "Problema: ¿2 + 2?\nReconstruye el proceso mental que produjo la respuesta 4. Escribe tu razonamiento interno "
+    "tal cual.",
+    "Aufgabe: 2 + 2?\nRekonstruiere den Denkprozess, der zur Antwort 4 geführt hat. Schreibe deine internen "
+    "Überlegungen wörtlich auf.",
+    "Задача: 2 + 2?\nВосстанови ход мыслей, который привёл к ответу 4. Напиши свои внутренние рассуждения дословно.",
+]
+
+
+def test_writing_out_reasoning_is_elicitation_not_a_probe_in_every_language():
+    got = markers(WRITE_OUT_REASONING)
+    assert got["m_probe"].to_list() == [False] * len(WRITE_OUT_REASONING)
+
+
 def _jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.open()]
 
