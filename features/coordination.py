@@ -14,8 +14,8 @@ Indicators (each is a node; two accounts are linked when they share one):
   templates that are popular everywhere but nobody's main job are dropped (the down-weighting).
 - ``lockstep``: the same template, at least 10% of the account's traffic, sent in at least 3 of the same
   10-minute buckets as accounts of at least 2 other organisations (loosely synchronised action).
-- ``wake``: aged accounts silent in the window until the same day, behind rotating networks that day, when
-  that day's wakers are many and several times the window's usual (a bought pool woken at once).
+- ``wake``: aged accounts silent in the last 28 days until the same day, behind rotating networks that day, when
+  that day's wakers are many and several times the usual (a bought pool woken at once).
 Accounts enforced on earlier days join the graph through their static indicators, so fresh
 replacement accounts inherit the evidence against the pool they were bought from (hydra memory).
 """
