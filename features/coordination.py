@@ -50,6 +50,7 @@ ACADEMIC = _CFG.academic_domain_pattern
 WEAK_KINDS = list(_CFG.weak_kinds)
 INDICATOR_WORDS = dict(_CFG.indicator_words)
 WAKE = _CFG.wake
+CONTENT_TEMPLATE = _CFG.content_template
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,28 @@ def _template_indicators(templates: pl.LazyFrame, totals: pl.DataFrame) -> pl.Da
     owned = owned.join(users, on="template_id").filter(pl.col("concentrated_users") >= 0.5 * pl.col("users"))
     return concentrated.join(owned.select("template_id"), on="template_id").select(
         "account_id", pl.lit("template").alias("kind"), pl.col("template_id").cast(pl.String).alias("value")
+    )
+
+
+def _content_template_orgs(templates: pl.LazyFrame) -> pl.DataFrame:
+    """Most other organisations sending, with extraction content, a template the account sends with extraction
+    content (a campaign mixed into several fronts' traffic). One streaming pass over the rows that carry any."""
+    if "n_content" not in templates.collect_schema().names():
+        return pl.DataFrame(schema={"account_id": pl.String, "acct_content_template_orgs": pl.Int64})
+    used = _streamed(
+        templates.filter(pl.col("n_content") > 0)
+        .group_by("account_id", "org_id", "template_id")
+        .agg(pl.col("n_content").sum(), pl.col("n_requests").sum())
+        .filter(
+            (pl.col("n_content") >= CONTENT_TEMPLATE.min_requests)
+            & (pl.col("n_content") >= CONTENT_TEMPLATE.min_share * pl.col("n_requests"))
+        )
+    )
+    orgs = used.group_by("template_id").agg(n_orgs=pl.col("org_id").n_unique())
+    return (
+        used.join(orgs, on="template_id")
+        .group_by("account_id")
+        .agg(acct_content_template_orgs=(pl.col("n_orgs") - 1).max().cast(pl.Int64))
     )
 
 
@@ -372,7 +395,10 @@ def coordinate(
     clusters = _cluster_features(
         day, members, edges, acc, feats, templates, enforced, key if key is not None else secrets.token_bytes(32)
     )
-    context = _account_context(day, active_today, members, clusters, accounts, enforced, edges)
+    context = _account_context(day, active_today, members, clusters, accounts, enforced, edges).join(
+        _content_template_orgs(templates), on="account_id", how="left"
+    )
+    context = context.with_columns(pl.col("acct_content_template_orgs").fill_null(0))
     return Coordination(members, clusters, context)
 
 

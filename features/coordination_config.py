@@ -25,6 +25,11 @@ class Lockstep(_Strict):
     min_share: float = Field(gt=0, le=1)
 
 
+class ContentTemplate(_Strict):
+    min_requests: int = Field(ge=1, description="Requests with extraction content from the template in the window.")
+    min_share: float = Field(gt=0, le=1, description="... and at least this share of the account's use of it.")
+
+
 class Wake(_Strict):
     memory_days: int = Field(ge=3, description="Days of account-day rows read for wake-ups.")
     min_age_days: int = Field(ge=1, description="An account younger than this never counts as woken.")
@@ -46,6 +51,7 @@ class CoordinationConfig(_Strict):
     max_indicator_degree: int = Field(ge=2)
     template: TemplateLink
     lockstep: Lockstep
+    content_template: ContentTemplate
     generic_clients: tuple[str, ...]
     risky_tiers: tuple[str, ...]
     academic_domain_pattern: str

@@ -33,6 +33,7 @@ EVIDENCE_COLUMNS = [
     "acct_cross_org_links",
     "acct_woke_with_orgs",
     "acct_template_pool_orgs",
+    "acct_content_template_orgs",
     "cluster_n_orgs",
 ]
 ORG_COLUMNS = ["org_verified_share", "org_corporate_domain", "org_age_days", "acct_payment_orgs", "org_accounts_total"]
@@ -156,7 +157,8 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
         "rules": pl.col("rules_score") >= policy.rules_floor.min_rules_score,
         "content": markers >= policy.protections.content_evidence.min_marker_rate,
         "coordination": risky | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
-        "pool": pl.col("acct_template_pool_orgs").fill_null(0) >= cor.pool_min_orgs,
+        "pool": (pl.col("acct_template_pool_orgs").fill_null(0) >= cor.pool_min_orgs)
+        | (pl.col("acct_content_template_orgs").fill_null(0) >= cor.content_template_min_orgs),
         "volume": pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d,
         "persistence": pl.col("prior_max_score").fill_null(0) >= policy.persistence.min_prior_score,
     }
@@ -164,10 +166,12 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
 
     def touches_none(max_pool_orgs: int) -> pl.Expr:
-        """No payment, network, domain or client shared with another organisation; its main template its own."""
+        """No payment, network, domain or client shared with another organisation; its main template and the
+        templates of its extraction content its own."""
         return (
             (pl.col("acct_cross_org_links").fill_null(0) == 0)
             & (pl.col("acct_woke_with_orgs").fill_null(0) == 0)
+            & (pl.col("acct_content_template_orgs").fill_null(0) == 0)
             & (pl.col("acct_enforced_link_count").fill_null(0) == 0)
             & (pl.col("acct_template_pool_orgs").fill_null(0) <= max_pool_orgs)
             & ~risky

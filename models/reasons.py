@@ -297,6 +297,12 @@ SENTENCES = {
     "acct_template_pool_orgs": lambda r: (
         f"sends its main prompt template alongside {plural(r['acct_template_pool_orgs'], 'other organisation')}"
     ),
+    "acct_content_template_orgs": lambda r: (
+        "sends extraction prompts from a template that is sent with extraction content by "
+        f"{plural(r['acct_content_template_orgs'], 'other organisation')} too"
+        if r["acct_content_template_orgs"]
+        else "no other organisation sends its extraction prompt templates"
+    ),
     "cluster_indicator_kinds": lambda r: (
         f"cluster members share {plural(r['cluster_indicator_kinds'], 'kind')} of indicator"
     ),

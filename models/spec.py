@@ -102,6 +102,11 @@ class Corroboration(_Strict):
     pool_min_orgs: int = Field(
         default=10, ge=1, description="Other organisations sending the account's main template that make a pool."
     )
+    content_template_min_orgs: int = Field(
+        default=1,
+        ge=1,
+        description="Other organisations sending, with extraction content, a template the account sends so.",
+    )
     band: list[Line] = Field(
         min_length=1, description="Lines that must agree with a model band above monitor (any one)."
     )

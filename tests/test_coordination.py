@@ -108,6 +108,36 @@ def test_template_that_is_everyones_main_job_across_orgs_is_pool_evidence_and_a_
     assert r.members.is_empty()
 
 
+def test_a_campaign_template_mixed_into_several_fronts_traffic_is_content_template_evidence():
+    fronts = ["r1", "r2", "r3"]  # resellers: the campaign's template is a tenth of each one's traffic
+    own, public = "lab", "judge"
+    rows = [(a, 1000 + i * 100 + k, 30) for i, a in enumerate(fronts) for k in range(9)]
+    rows += [(own, 5000 + k, 30) for k in range(9)] + [(public, 6000 + k, 30) for k in range(9)]
+    tpl = templates(rows).with_columns(n_content=pl.lit(0, pl.Int64))
+    content = pl.DataFrame(
+        {
+            "account_id": [*fronts, own, "casual", "echo", public],
+            "template_id": [77, 77, 77, 88, 99, 99, 66],
+            "n_requests": [30, 30, 30, 30, 30, 30, 30],
+            # the lab's reasoning template is its own; two customers share one without extraction content; the
+            # judge's rubric template is shared with a customer who sends it with extraction content only in passing
+            "n_content": [30, 30, 30, 30, 0, 0, 30],
+        }
+    )
+    content = content.with_columns(
+        date=pl.lit(DAY), org_id=pl.format("org_{}", "account_id"), any_cot=pl.lit(0)
+    ).select(tpl.columns)
+    passing = pl.DataFrame({"account_id": ["casual"], "template_id": [66], "n_requests": [300], "n_content": [12]})
+    passing = passing.with_columns(date=pl.lit(DAY), org_id=pl.lit("org_casual"), any_cot=pl.lit(0)).select(tpl.columns)
+    tpl = pl.concat([tpl, content, passing], how="vertical_relaxed")
+    ids = [*fronts, own, public, "casual", "echo"]
+    r = coordinate(DAY, accounts([{"account_id": a} for a in ids]), features(ids), tpl, EMPTY_SYNC)
+    orgs = dict(r.context.select("account_id", "acct_content_template_orgs").iter_rows())
+    assert orgs == {"r1": 2, "r2": 2, "r3": 2, own: 0, public: 0, "casual": 0, "echo": 0}
+    # Evidence on the account only: the fronts share nothing else, so no cluster.
+    assert r.members.is_empty()
+
+
 def test_template_shared_across_orgs_does_not_chain_two_payment_pools_into_one_cluster():
     pool_a, pool_b = ["a1", "a2", "a3"], ["b1", "b2", "b3"]
     acc = accounts([{"account_id": a, "payment_fingerprint": f"pay_{a[0]}"} for a in pool_a + pool_b])

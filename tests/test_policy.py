@@ -43,6 +43,9 @@ def test_a_template_pool_corroborates_the_model_but_never_the_rules():
     a = act([row])[1]["x"]
     assert a["action"] == "require_verification" and a["corroboration"] == "model+pool"
     assert act([{**row, "acct_template_pool_orgs": 3}])[1]["x"]["action"] == "monitor"
+    # A template sent with extraction content by another organisation is the same weak line.
+    shared = {**row, "acct_template_pool_orgs": 0, "acct_content_template_orgs": 1}
+    assert act([shared])[1]["x"]["corroboration"] == "model+pool"
     # The rules with a pool and nothing else: a curious user sending a public template in step with a pool.
     rules = {**row, "score": 0.05, "rules_score": 0.55, "acct_cot_rate_1d": 0.5}
     assert act([rules])[1]["x"]["action"] == "monitor"
@@ -240,10 +243,12 @@ def test_established_org_is_never_past_verification_automatically():
     assert a["reasons"][0].startswith("established verified organisation")
 
 
-# What ties an account to another organisation: the pool's template sent alongside 15 other organisations, a shared
-# payment instrument, network, domain or client, or a link to an enforced account.
+# What ties an account to another organisation: the pool's template sent alongside 15 other organisations, a
+# template sent with extraction content by two others (a campaign mixed into resellers' traffic), a shared payment
+# instrument, network, domain or client, or a link to an enforced account.
 OUTSIDE_LINKS = (
     {"acct_template_pool_orgs": 15},
+    {"acct_content_template_orgs": 2},
     {"acct_cross_org_links": 1},
     {"acct_enforced_link_count": 1},
     {"acct_enforced_link_count": 1, "acct_cross_org_links": 1},
@@ -273,7 +278,7 @@ def test_self_contained_established_org_is_monitored_and_any_outside_link_lifts_
     a = act([redteam], prior=prior("rt", score=1.0))[1]["rt"]
     assert a["action"] == "monitor" and a["protection"] == "self_contained_org" and a["trigger"] == "protection"
     assert a["reasons"][0].startswith("established verified organisation whose traffic touches no other")
-    # A reseller mixing a campaign into its customers' traffic sends the pool's template with 15 other orgs;
+    # A reseller mixing a campaign into its customers' traffic sends the campaign's templates with other fronts;
     # a shared payment instrument or a link to an enforced account lifts the protection just the same.
     assert_lifted(redteam, "self_contained_org", OUTSIDE_LINKS)
     # Not established (a new organisation): no such protection.
