@@ -34,7 +34,9 @@ FROZEN = {
     # < 1e-9; then 12 organisation and release-context columns were added (existing columns unchanged).
     # Then org_new_account_share_7d became null for a one-account organisation (issue 13).
     "features_1d/2026-03-10": "1d306dc474f9fc004b28fa3a6e82b77579cf50fee9518dc80ab93ecce0e96174",
-    "templates/2026-03-10": "a2f5f73c62333d84ba20afd1aebfb408f26f4624fa2415f2e85b36fd44655c04",
+    # Changed on purpose: templates gained n_content (requests with extraction content); the other columns give
+    # the earlier digest with it dropped.
+    "templates/2026-03-10": "3cf8a2bfcabdde568bf097f6f9e2747681b91349c59c3054e7dcc655839769ff",
     "sync/2026-03-10": "02f641018b686109b4027c8b9a038c07cad38b7b1a3395186cdb16b3581cf923",
     # Changed on purpose (issue 13 item 5, markers in every language): m_cot, m_rubric and m_lang_coercion on 16, 3
     # and 6 of 12,943 corpus prompts; acct_cot_rate_1d, acct_rubric_rate_1d, acct_lang_coercion_rate_1d and the
@@ -43,7 +45,8 @@ FROZEN = {
     "derived/corpus": "0c52997014186e1c4d2fb6d23e09851a02078749777f030cfb4d98783d213200",
     # Then the one-account organisation's null growth share, and acct_maxout_rate_1d from the German prompt.
     "features_1d/corpus": "e9c9ddc8c4524cac1fd64d9949e9e6f34878260916368e7e10af2a7362e9f74f",
-    "templates/corpus": "31aa8e2eecb368ddf12f903e827946f516b7f11c7d472469d7704e5ea3510703",
+    # Then n_content, as on the sample day (the other columns unchanged).
+    "templates/corpus": "4001c26571354c8964887dcf4b637b932af2c65418a1f83c611ddf02be9ec3a9",
 }
 
 
