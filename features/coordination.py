@@ -173,11 +173,14 @@ def _template_indicators(templates: pl.LazyFrame, totals: pl.DataFrame) -> pl.Da
     )
 
 
-def _content_template_orgs(templates: pl.LazyFrame) -> pl.DataFrame:
-    """Most other organisations sending, with extraction content, a template the account sends with extraction
-    content (a campaign mixed into several fronts' traffic). One streaming pass over the rows that carry any."""
+def _content_template_orgs(day: date, templates: pl.LazyFrame, accounts: pl.DataFrame) -> pl.DataFrame:
+    """Most other organisations whose verified, settled accounts send, with extraction content, a template the
+    account sends with extraction content (a campaign mixed into several customers' traffic). Attack pools of fresh
+    accounts do not count: a red team sends the probes they send. One streaming pass over the rows that carry any.
+    """
+    empty = pl.DataFrame(schema={"account_id": pl.String, "acct_content_template_orgs": pl.Int64})
     if "n_content" not in templates.collect_schema().names():
-        return pl.DataFrame(schema={"account_id": pl.String, "acct_content_template_orgs": pl.Int64})
+        return empty
     used = _streamed(
         templates.filter(pl.col("n_content") > 0)
         .group_by("account_id", "org_id", "template_id")
@@ -187,11 +190,17 @@ def _content_template_orgs(templates: pl.LazyFrame) -> pl.DataFrame:
             & (pl.col("n_content") >= CONTENT_TEMPLATE.min_share * pl.col("n_requests"))
         )
     )
-    orgs = used.group_by("template_id").agg(n_orgs=pl.col("org_id").n_unique())
+    settled_before = pl.lit(day - timedelta(days=CONTENT_TEMPLATE.min_sender_age_days)).cast(pl.Datetime("us", "UTC"))
+    settled = accounts.filter(pl.col("verified").fill_null(False) & (pl.col("created_at") <= settled_before))
+    senders = used.join(settled.select("account_id"), on="account_id", how="semi")
+    orgs = senders.group_by("template_id").agg(pl.col("org_id").unique().alias("orgs"))
+    if used.is_empty():
+        return empty
     return (
         used.join(orgs, on="template_id")
+        .with_columns(others=pl.col("orgs").list.set_difference(pl.concat_list("org_id")).list.len())
         .group_by("account_id")
-        .agg(acct_content_template_orgs=(pl.col("n_orgs") - 1).max().cast(pl.Int64))
+        .agg(acct_content_template_orgs=pl.col("others").max().cast(pl.Int64))
     )
 
 
@@ -396,7 +405,7 @@ def coordinate(
         day, members, edges, acc, feats, templates, enforced, key if key is not None else secrets.token_bytes(32)
     )
     context = _account_context(day, active_today, members, clusters, accounts, enforced, edges).join(
-        _content_template_orgs(templates), on="account_id", how="left"
+        _content_template_orgs(day, templates, accounts), on="account_id", how="left"
     )
     context = context.with_columns(pl.col("acct_content_template_orgs").fill_null(0))
     return Coordination(members, clusters, context)

@@ -110,30 +110,34 @@ def test_template_that_is_everyones_main_job_across_orgs_is_pool_evidence_and_a_
 
 def test_a_campaign_template_mixed_into_several_fronts_traffic_is_content_template_evidence():
     fronts = ["r1", "r2", "r3"]  # resellers: the campaign's template is a tenth of each one's traffic
-    own, public = "lab", "judge"
-    rows = [(a, 1000 + i * 100 + k, 30) for i, a in enumerate(fronts) for k in range(9)]
-    rows += [(own, 5000 + k, 30) for k in range(9)] + [(public, 6000 + k, 30) for k in range(9)]
+    lab, judge, probers = "lab", "judge", ["p1", "p2", "p3"]
+    rows = [(a, 1000 + i * 100 + k, 30) for i, a in enumerate([*fronts, lab, judge]) for k in range(9)]
     tpl = templates(rows).with_columns(n_content=pl.lit(0, pl.Int64))
-    content = pl.DataFrame(
-        {
-            "account_id": [*fronts, own, "casual", "echo", public],
-            "template_id": [77, 77, 77, 88, 99, 99, 66],
-            "n_requests": [30, 30, 30, 30, 30, 30, 30],
-            # the lab's reasoning template is its own; two customers share one without extraction content; the
-            # judge's rubric template is shared with a customer who sends it with extraction content only in passing
-            "n_content": [30, 30, 30, 30, 0, 0, 30],
-        }
-    )
-    content = content.with_columns(
-        date=pl.lit(DAY), org_id=pl.format("org_{}", "account_id"), any_cot=pl.lit(0)
-    ).select(tpl.columns)
-    passing = pl.DataFrame({"account_id": ["casual"], "template_id": [66], "n_requests": [300], "n_content": [12]})
-    passing = passing.with_columns(date=pl.lit(DAY), org_id=pl.lit("org_casual"), any_cot=pl.lit(0)).select(tpl.columns)
-    tpl = pl.concat([tpl, content, passing], how="vertical_relaxed")
-    ids = [*fronts, own, public, "casual", "echo"]
-    r = coordinate(DAY, accounts([{"account_id": a} for a in ids]), features(ids), tpl, EMPTY_SYNC)
+    sent = [  # (account, template, requests, of them with extraction content)
+        *[(a, 77, 30, 30) for a in fronts],
+        (lab, 88, 30, 30),  # a red team's probes: fresh attack pools send the same ones
+        *[(p, 88, 40, 40) for p in probers],
+        ("echo", 99, 30, 0),  # a shared template without extraction content
+        ("casual", 99, 30, 0),
+        (judge, 66, 30, 30),  # a customer sends the judge's template with extraction content only in passing
+        ("casual", 66, 300, 12),
+    ]
+    content = pl.DataFrame(sent, schema=["account_id", "template_id", "n_requests", "n_content"], orient="row")
+    content = content.with_columns(date=pl.lit(DAY), org_id=pl.format("org_{}", "account_id"), any_cot=pl.lit(0))
+    tpl = pl.concat([tpl, content.select(tpl.columns)], how="vertical_relaxed")
+    ids = [*fronts, lab, judge, *probers, "casual", "echo"]
+    settled = {"verified": True, "created_at": datetime(2025, 1, 1, tzinfo=UTC)}
+    acc = accounts([{"account_id": a, **(settled if a not in probers else {})} for a in ids])
+    r = coordinate(DAY, acc, features(ids), tpl, EMPTY_SYNC)
     orgs = dict(r.context.select("account_id", "acct_content_template_orgs").iter_rows())
-    assert orgs == {"r1": 2, "r2": 2, "r3": 2, own: 0, public: 0, "casual": 0, "echo": 0}
+    assert {a: orgs[a] for a in fronts} == dict.fromkeys(fronts, 2)
+    assert orgs[lab] == 0 and orgs[judge] == 0 and orgs["casual"] == 0 and orgs["echo"] == 0
+    # The probers see the red team's settled organisation (evidence for the model, as for any account).
+    assert {orgs[p] for p in probers} == {1}
+    # Unverified or new fronts do not count for each other.
+    fresh = accounts([{"account_id": a} for a in ids])
+    r = coordinate(DAY, fresh, features(ids), tpl, EMPTY_SYNC)
+    assert r.context.filter(pl.col("acct_content_template_orgs") > 0).is_empty()
     # Evidence on the account only: the fronts share nothing else, so no cluster.
     assert r.members.is_empty()
 
