@@ -139,12 +139,13 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     linked = (pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links) | (
         pl.col("acct_woke_with_orgs").fill_null(0) >= 1
     )
-    risky = (
-        (pl.col("_c_score") >= esc.min_cluster_score)
-        & (pl.col("_c_n") >= esc.min_cluster_accounts)
+    # The coordination line is the cluster's structure; its score is the model's (or the rules') view, another line.
+    spanning = (
+        (pl.col("_c_n") >= esc.min_cluster_accounts)
         & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs)
         & linked
     ).fill_null(False)
+    risky = spanning & (pl.col("_c_score") >= esc.min_cluster_score).fill_null(False)
     established = (
         (pl.col("org_verified_share") >= est.min_verified_share)
         & (pl.col("org_age_days") >= est.min_org_age_days)
@@ -156,7 +157,7 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
         "model": trained & (pl.col("score") >= cor.model_min_score),
         "rules": pl.col("rules_score") >= policy.rules_floor.min_rules_score,
         "content": markers >= policy.protections.content_evidence.min_marker_rate,
-        "coordination": risky | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
+        "coordination": spanning | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
         "pool": (pl.col("acct_template_pool_orgs").fill_null(0) >= cor.pool_min_orgs)
         | (pl.col("acct_content_template_orgs").fill_null(0) >= cor.content_template_min_orgs),
         "volume": pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d,

@@ -113,6 +113,28 @@ def test_rules_floor_acts_with_model_coordination_or_volume(line):
     assert a["x"]["trigger"] in ("rules_floor", "band", "cluster_escalation")
 
 
+def test_a_pools_structure_corroborates_the_rules_whatever_the_clusters_score():
+    # Simulator world 23: an aged pool woken on one day (178 organisations), its rules at 0.62; the day's retrained
+    # model had not learned low and slow yet and scored every member 0.001, so the cluster's score (theirs) was low.
+    woken = {
+        "account_id": "x",
+        "org_id": "o",
+        "score": 0.001,
+        "rules_score": 0.62,
+        "acct_cot_rate_1d": 0.6,
+        "acct_req_count_1d": 25.0,
+        "cluster_id": "cold",
+        "cluster_n_orgs": 178,
+        "acct_woke_with_orgs": 177,
+    }
+    a = act([woken])[1]["x"]
+    assert a["action"] == "rate_limit" and a["trigger"] == "rules_floor" and "coordination" in a["corroboration"]
+    # The structure is the line, not the score (the low-scored cluster is not escalated: trigger above). Without a
+    # cross-organisation link of its own, or in a cluster of one organisation's accounts, nothing corroborates.
+    assert act([{**woken, "acct_woke_with_orgs": 0}])[1]["x"]["action"] == "monitor"
+    assert act([{**woken, "cluster_n_orgs": 1}])[1]["x"]["action"] == "monitor"
+
+
 def test_volume_corroborates_nothing_where_the_trained_model_disagrees():
     # The independent world's busy researcher: 62 requests asking for the steps; the model has looked: 0.01.
     row = {"account_id": "busy", "org_id": "lab", "rules_score": 0.55, "acct_cot_rate_1d": 0.45}
