@@ -139,7 +139,9 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     linked = (pl.col("acct_cross_org_links").fill_null(0) >= esc.min_account_cross_org_links) | (
         pl.col("acct_woke_with_orgs").fill_null(0) >= 1
     )
-    # The coordination line is the cluster's structure; its score is the model's (or the rules') view, another line.
+    # A cluster's score is the model's (or the rules') view, another line: a pool the day's model has not learned
+    # still counts as coordination by its structure where the account's own traffic carries extraction content
+    # (two observations, neither of them the rules' own cluster or wake-up rule counted twice).
     spanning = (
         (pl.col("_c_n") >= esc.min_cluster_accounts)
         & (pl.col("cluster_n_orgs").fill_null(0) >= esc.min_cluster_orgs)
@@ -153,11 +155,14 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     )
     if est.require_corporate_domain:
         established &= pl.col("org_corporate_domain") == 1
+    content = markers >= policy.protections.content_evidence.min_marker_rate
     lines = {
         "model": trained & (pl.col("score") >= cor.model_min_score),
         "rules": pl.col("rules_score") >= policy.rules_floor.min_rules_score,
-        "content": markers >= policy.protections.content_evidence.min_marker_rate,
-        "coordination": spanning | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
+        "content": content,
+        "coordination": risky
+        | (spanning & content)
+        | ((pl.col("acct_enforced_link_count").fill_null(0) >= 1) & linked),
         "pool": (pl.col("acct_template_pool_orgs").fill_null(0) >= cor.pool_min_orgs)
         | (pl.col("acct_content_template_orgs").fill_null(0) >= cor.content_template_min_orgs),
         "volume": pl.col("acct_req_count_1d").fill_null(0) >= cor.volume_min_requests_1d,

@@ -113,7 +113,7 @@ def test_rules_floor_acts_with_model_coordination_or_volume(line):
     assert a["x"]["trigger"] in ("rules_floor", "band", "cluster_escalation")
 
 
-def test_a_pools_structure_corroborates_the_rules_whatever_the_clusters_score():
+def test_a_pools_structure_and_own_content_corroborate_the_rules_whatever_the_clusters_score():
     # Simulator world 23: an aged pool woken on one day (178 organisations), its rules at 0.62; the day's retrained
     # model had not learned low and slow yet and scored every member 0.001, so the cluster's score (theirs) was low.
     woken = {
@@ -129,8 +129,10 @@ def test_a_pools_structure_corroborates_the_rules_whatever_the_clusters_score():
     }
     a = act([woken])[1]["x"]
     assert a["action"] == "rate_limit" and a["trigger"] == "rules_floor" and "coordination" in a["corroboration"]
-    # The structure is the line, not the score (the low-scored cluster is not escalated: trigger above). Without a
-    # cross-organisation link of its own, or in a cluster of one organisation's accounts, nothing corroborates.
+    # The structure with the account's own extraction content, not the score (the low-scored cluster is not
+    # escalated: trigger above). The structure alone is the observation the rules already count (their wake-up and
+    # cluster rules); without a cross-organisation link of its own, or in one organisation, nothing corroborates.
+    assert act([{**woken, "acct_cot_rate_1d": 0.0}])[1]["x"]["action"] == "monitor"
     assert act([{**woken, "acct_woke_with_orgs": 0}])[1]["x"]["action"] == "monitor"
     assert act([{**woken, "cluster_n_orgs": 1}])[1]["x"]["action"] == "monitor"
 
