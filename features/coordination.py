@@ -173,25 +173,6 @@ def _template_indicators(templates: pl.LazyFrame, totals: pl.DataFrame) -> pl.Da
     )
 
 
-def _settled(day: date, accounts: pl.DataFrame) -> pl.DataFrame:
-    """Accounts that are verified and at least ``settled_sender_min_age_days`` old: long-standing customers, not the
-    fresh accounts attack pools are made of."""
-    before = pl.lit(day - timedelta(days=_CFG.settled_sender_min_age_days)).cast(pl.Datetime("us", "UTC"))
-    return accounts.filter(pl.col("verified").fill_null(False) & (pl.col("created_at") <= before)).select("account_id")
-
-
-def _other_orgs(rows: pl.DataFrame, senders: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
-    """Per account of ``rows`` (account_id, org_id, ``key``): the most other organisations among ``senders`` that
-    share one of its ``key`` values."""
-    orgs = rows.join(senders, on="account_id", how="semi").group_by(key).agg(pl.col("org_id").unique().alias("orgs"))
-    return (
-        rows.join(orgs, on=key)
-        .with_columns(others=pl.col("orgs").list.set_difference(pl.concat_list("org_id")).list.len())
-        .group_by("account_id")
-        .agg(pl.col("others").max().cast(pl.Int64).alias(name))
-    )
-
-
 def _content_template_orgs(day: date, templates: pl.LazyFrame, accounts: pl.DataFrame) -> pl.DataFrame:
     """Most other organisations whose verified, settled accounts send, with extraction content, a template the
     account sends with extraction content (a campaign mixed into several customers' traffic). Attack pools of fresh
@@ -209,9 +190,18 @@ def _content_template_orgs(day: date, templates: pl.LazyFrame, accounts: pl.Data
             & (pl.col("n_content") >= CONTENT_TEMPLATE.min_share * pl.col("n_requests"))
         )
     )
+    settled_before = pl.lit(day - timedelta(days=CONTENT_TEMPLATE.min_sender_age_days)).cast(pl.Datetime("us", "UTC"))
+    settled = accounts.filter(pl.col("verified").fill_null(False) & (pl.col("created_at") <= settled_before))
+    senders = used.join(settled.select("account_id"), on="account_id", how="semi")
+    orgs = senders.group_by("template_id").agg(pl.col("org_id").unique().alias("orgs"))
     if used.is_empty():
         return empty
-    return _other_orgs(used, _settled(day, accounts), "template_id", "acct_content_template_orgs")
+    return (
+        used.join(orgs, on="template_id")
+        .with_columns(others=pl.col("orgs").list.set_difference(pl.concat_list("org_id")).list.len())
+        .group_by("account_id")
+        .agg(acct_content_template_orgs=pl.col("others").max().cast(pl.Int64))
+    )
 
 
 def _lockstep_indicators(
@@ -577,9 +567,6 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
         .group_by("account_id")
         .agg(acct_template_pool_orgs=(pl.col("n_orgs") - 1).max())
     )
-    # ... counting long-standing customers only: a red team probing in the same windows as a fresh prober pool.
-    weak_keyed = weak.with_columns(key=pl.concat_str("kind", "value", separator="|"))
-    pool_settled = _other_orgs(weak_keyed, _settled(day, accounts), "key", "acct_template_pool_settled_orgs")
     # The wake-up cohort on its own, apart from what the account shares with another organisation.
     woke = (
         strong.filter(pl.col("kind") == "wake")
@@ -600,7 +587,6 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
         ctx.join(links, on="account_id", how="left")
         .join(cross, on="account_id", how="left")
         .join(pool, on="account_id", how="left")
-        .join(pool_settled, on="account_id", how="left")
         .join(woke, on="account_id", how="left")
         .join(org_new, on="org_id", how="left")
         .join(org_size, on="org_id", how="left")
@@ -608,7 +594,6 @@ def _account_context(day, active_today, members, clusters, accounts, enforced, e
             pl.col("acct_enforced_link_count").fill_null(0).cast(pl.Int64),
             pl.col("acct_cross_org_links").fill_null(0).cast(pl.Int64),
             pl.col("acct_template_pool_orgs").fill_null(0).cast(pl.Int64),
-            pl.col("acct_template_pool_settled_orgs").fill_null(0).cast(pl.Int64),
             pl.col("acct_woke_with_orgs").fill_null(0).cast(pl.Int64),
             pl.col("org_new_accounts_7d").fill_null(0).cast(pl.Int64),
             pl.col("org_accounts_total").fill_null(0).cast(pl.Int64),

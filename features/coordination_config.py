@@ -28,6 +28,7 @@ class Lockstep(_Strict):
 class ContentTemplate(_Strict):
     min_requests: int = Field(ge=1, description="Requests with extraction content from the template in the window.")
     min_share: float = Field(gt=0, le=1, description="... and at least this share of the account's use of it.")
+    min_sender_age_days: int = Field(ge=0, description="Other senders count when verified and at least this old.")
 
 
 class Wake(_Strict):
@@ -52,7 +53,6 @@ class CoordinationConfig(_Strict):
     template: TemplateLink
     lockstep: Lockstep
     content_template: ContentTemplate
-    settled_sender_min_age_days: int = Field(ge=0, description="Verified accounts this old are long-standing.")
     generic_clients: tuple[str, ...]
     risky_tiers: tuple[str, ...]
     academic_domain_pattern: str

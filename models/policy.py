@@ -33,7 +33,6 @@ EVIDENCE_COLUMNS = [
     "acct_cross_org_links",
     "acct_woke_with_orgs",
     "acct_template_pool_orgs",
-    "acct_template_pool_settled_orgs",
     "acct_content_template_orgs",
     "cluster_n_orgs",
 ]
@@ -172,7 +171,7 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
     # An established organisation's expected behaviour (volume) corroborates nothing.
     lines = {k: (v & ~established.fill_null(False)) if k in est.ignored_lines else v for k, v in lines.items()}
 
-    def touches_none(max_pool_orgs: int, pool: str = "acct_template_pool_orgs") -> pl.Expr:
+    def touches_none(max_pool_orgs: int) -> pl.Expr:
         """No payment, network, domain or client shared with another organisation; its main template and the
         templates of its extraction content its own."""
         return (
@@ -180,15 +179,13 @@ def _lines(policy: Policy) -> dict[str, pl.Expr]:
             & (pl.col("acct_woke_with_orgs").fill_null(0) == 0)
             & (pl.col("acct_content_template_orgs").fill_null(0) == 0)
             & (pl.col("acct_enforced_link_count").fill_null(0) == 0)
-            & (pl.col(pool).fill_null(0) <= max_pool_orgs)
+            & (pl.col("acct_template_pool_orgs").fill_null(0) <= max_pool_orgs)
             & ~risky
         )
 
     self_contained = cohort = pl.lit(False)
     if est.self_contained is not None:
-        # Long-standing customers' organisations only: a red team probes in the same windows as fresh prober pools.
-        settled_pool = "acct_template_pool_settled_orgs"
-        self_contained = established & touches_none(est.self_contained.max_template_pool_orgs, settled_pool)
+        self_contained = established & touches_none(est.self_contained.max_template_pool_orgs)
     if (c := policy.single_org_cohort) is not None:
         young = pl.col("org_age_days").fill_null(c.max_org_age_days) < c.max_org_age_days
         big = pl.col("org_accounts_total").fill_null(0) >= c.min_org_accounts

@@ -297,10 +297,6 @@ SENTENCES = {
     "acct_template_pool_orgs": lambda r: (
         f"sends its main prompt template alongside {plural(r['acct_template_pool_orgs'], 'other organisation')}"
     ),
-    "acct_template_pool_settled_orgs": lambda r: (
-        "sends its main prompt template alongside "
-        f"{plural(r['acct_template_pool_settled_orgs'], 'other long-standing customer')}"
-    ),
     "acct_content_template_orgs": lambda r: (
         "sends extraction prompts from a template that is sent with extraction content by "
         f"{plural(r['acct_content_template_orgs'], 'other organisation')} too"

@@ -147,9 +147,7 @@ class EstablishedOrg(_Strict):
 class SelfContained(_Strict):
     """An established organisation whose traffic touches no other organisation."""
 
-    max_template_pool_orgs: int = Field(
-        ge=0, description="Most other long-standing customers' orgs sending its main template alongside."
-    )
+    max_template_pool_orgs: int = Field(ge=0, description="Most other orgs sending its main template alongside.")
     max_action: Action = Field(description="The strongest automatic action for such an organisation's accounts.")
 
 

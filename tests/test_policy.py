@@ -238,8 +238,7 @@ def test_established_org_at_volume_needs_model_or_coordination():
     agreed = {**harness, "score": 0.6, "acct_cot_rate_1d": 0.5}
     # With the model agreeing: verification where the harness's template runs in step with other organisations,
     # monitored for the account team where nothing links it outside its own organisation.
-    in_step = {"acct_template_pool_orgs": 5, "acct_template_pool_settled_orgs": 5}
-    assert act([{**agreed, **in_step}])[1]["h"]["action"] == "require_verification"
+    assert act([{**agreed, "acct_template_pool_orgs": 5}])[1]["h"]["action"] == "require_verification"
     assert act([agreed])[1]["h"]["protection"] == "self_contained_org"
     for broken in (
         {"org_corporate_domain": 0},
@@ -253,7 +252,7 @@ def test_established_org_at_volume_needs_model_or_coordination():
 
 def test_established_org_is_never_past_verification_automatically():
     # A judge pipeline the model scores 1.0 on rubric grading, with rules, content and a second day, sending a
-    # public rubric template in the same windows as 52 other customers' organisations: human review.
+    # public rubric template in the same windows as 52 other organisations: human review.
     judge = {
         "account_id": "j",
         "org_id": "evals",
@@ -261,7 +260,6 @@ def test_established_org_is_never_past_verification_automatically():
         "rules_score": 0.9,
         "acct_rubric_rate_1d": 1.0,
         "acct_template_pool_orgs": 52,
-        "acct_template_pool_settled_orgs": 52,
         **ESTABLISHED,
     }
     a = act([judge], prior=prior("j", score=1.0))[1]["j"]
@@ -273,7 +271,7 @@ def test_established_org_is_never_past_verification_automatically():
 # template sent with extraction content by two others (a campaign mixed into resellers' traffic), a shared payment
 # instrument, network, domain or client, or a link to an enforced account.
 OUTSIDE_LINKS = (
-    {"acct_template_pool_orgs": 15, "acct_template_pool_settled_orgs": 15},
+    {"acct_template_pool_orgs": 15},
     {"acct_content_template_orgs": 2},
     {"acct_cross_org_links": 1},
     {"acct_enforced_link_count": 1},
@@ -307,10 +305,6 @@ def test_self_contained_established_org_is_monitored_and_any_outside_link_lifts_
     # A reseller mixing a campaign into its customers' traffic sends the campaign's templates with other fronts;
     # a shared payment instrument or a link to an enforced account lifts the protection just the same.
     assert_lifted(redteam, "self_contained_org", OUTSIDE_LINKS)
-    # Multilingual world 23: its probes ran in the same windows as a fresh prober pool of 39 organisations. Those
-    # are not long-standing customers: still its own.
-    beside_pool = act([{**redteam, "acct_template_pool_orgs": 39}], prior=prior("rt", score=1.0))[1]["rt"]
-    assert beside_pool["protection"] == "self_contained_org"
     # Not established (a new organisation): no such protection.
     young = act([{**redteam, "org_age_days": 5.0}], prior=prior("rt", score=1.0))[1]["rt"]
     assert young["protection"] != "self_contained_org"
