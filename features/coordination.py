@@ -190,12 +190,12 @@ def _content_template_orgs(day: date, templates: pl.LazyFrame, accounts: pl.Data
             & (pl.col("n_content") >= CONTENT_TEMPLATE.min_share * pl.col("n_requests"))
         )
     )
+    if used.is_empty():
+        return empty
     settled_before = pl.lit(day - timedelta(days=CONTENT_TEMPLATE.min_sender_age_days)).cast(pl.Datetime("us", "UTC"))
     settled = accounts.filter(pl.col("verified").fill_null(False) & (pl.col("created_at") <= settled_before))
     senders = used.join(settled.select("account_id"), on="account_id", how="semi")
     orgs = senders.group_by("template_id").agg(pl.col("org_id").unique().alias("orgs"))
-    if used.is_empty():
-        return empty
     return (
         used.join(orgs, on="template_id")
         .with_columns(others=pl.col("orgs").list.set_difference(pl.concat_list("org_id")).list.len())
@@ -404,10 +404,11 @@ def coordinate(
     clusters = _cluster_features(
         day, members, edges, acc, feats, templates, enforced, key if key is not None else secrets.token_bytes(32)
     )
-    context = _account_context(day, active_today, members, clusters, accounts, enforced, edges).join(
-        _content_template_orgs(day, templates, accounts), on="account_id", how="left"
+    context = (
+        _account_context(day, active_today, members, clusters, accounts, enforced, edges)
+        .join(_content_template_orgs(day, templates, accounts), on="account_id", how="left")
+        .with_columns(pl.col("acct_content_template_orgs").fill_null(0))
     )
-    context = context.with_columns(pl.col("acct_content_template_orgs").fill_null(0))
     return Coordination(members, clusters, context)
 
 
