@@ -112,27 +112,31 @@ def _literal(text: str) -> str:
 
 
 def annotate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """``COMMENT ON`` every table, view and column that has a description; returns the columns that lack one."""
+    """``COMMENT ON`` every table, view and column that has a description; returns the columns that lack one.
+    Run it inside a transaction (the database build is one)."""
     objects = con.execute(
         "select table_name, 'table' from duckdb_tables() where not internal and schema_name = 'main' union all "
         "select view_name, 'view' from duckdb_views() where not internal and schema_name = 'main' order by 1",
     ).fetchall()
-    missing = []
+    columns: dict[str, list[str]] = {}
+    for name, column in con.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'main' order by table_name, "
+        "column_index"
+    ).fetchall():
+        columns.setdefault(name, []).append(column)
+    comments, missing = [], []
     for name, kind in objects:
         text = object_description(name)
         if text:
-            con.execute(f"comment on {kind} {name} is {_literal(text)}")
-        columns = con.execute(
-            "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
-            "order by column_index",
-            [name],
-        ).fetchall()
-        for (column,) in columns:
+            comments.append(f"comment on {kind} {name} is {_literal(text)}")
+        for column in columns.get(name, []):
             text = description(name, column)
             if text:
-                con.execute(f'comment on column {name}."{column}" is {_literal(text)}')
+                comments.append(f'comment on column {name}."{column}" is {_literal(text)}')
             else:
                 missing.append(f"{name}.{column}")
+    if comments:  # inside the caller's transaction: one commit, not one per comment
+        con.execute(";\n".join(comments))
     return missing
 
 

@@ -180,9 +180,9 @@ def publish_with_history(
     else:
         gap = missing_days(warehouse.published_days(), day) if settings.allow_gap else []
         superseded = archive_superseded(warehouse, day)
-        rows = warehouse.publish_day(day, context.run_id, tables)
+        rows = warehouse.publish_day(day, context.run_id, tables, refresh=False)
     append_jsonl(log_path(warehouse), log_entry(context, day, tables, settings, superseded, gap))
-    warehouse.refresh_database()  # the database now shows the new log line too
+    warehouse.refresh_database()  # once, with the day's tables and its log line
     return rows
 
 

@@ -187,15 +187,20 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             return None
         return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
 
-    def publish_day(self, day: date, run_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
-        """Replace ``day`` in every table at once; other days are untouched."""
+    def publish_day(
+        self, day: date, run_id: str, tables: dict[str, pl.DataFrame], refresh: bool = True
+    ) -> dict[str, int]:
+        """Replace ``day`` in every table at once; other days are untouched. With ``refresh`` False the caller
+        rebuilds the analysts' database itself (once, after what else it records)."""
         missing = set(PUBLISHED_TABLES) - set(tables)
         if missing:
             raise ValueError(f"publish of {day} lacks tables {sorted(missing)}")
         with lock.writer_lock(self.path, self.lock_wait_s, on_first=self.clean_stale_temp):
-            return self._publish_locked(day, run_id, tables)
+            return self._publish_locked(day, run_id, tables, refresh)
 
-    def _publish_locked(self, day: date, run_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+    def _publish_locked(
+        self, day: date, run_id: str, tables: dict[str, pl.DataFrame], refresh: bool
+    ) -> dict[str, int]:
         manifest = self.manifest()
         for table in PUBLISHED_TABLES:
             folder = self.path / "published" / table / f"date={day.isoformat()}"
@@ -206,7 +211,8 @@ class EnforcementWarehouse(dg.ConfigurableResource):
             os.replace(tmp, target)
             manifest.setdefault(table, {})[day.isoformat()] = str(target)
         self._write_manifest(manifest)
-        self.refresh_database(manifest)
+        if refresh:
+            self.refresh_database(manifest)
         self._prune(day, manifest)
         return {t: tables[t].height for t in PUBLISHED_TABLES}
 
@@ -224,6 +230,9 @@ class EnforcementWarehouse(dg.ConfigurableResource):
         tmp = self.path / f".{DB_NAME}.{uuid.uuid4().hex}.building"
         con = duckdb.connect(str(tmp))
         try:
+            # One transaction for the whole build: committing each view and comment (several hundred) on its own
+            # was most of a publication's fixed cost.
+            con.execute("begin")
             relative = describe.portable(con, self.path)  # views read paths relative to the warehouse folder
             write_action_ladder(con)  # the views rank actions by it
             for table in PUBLISHED_TABLES:
@@ -243,6 +252,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
 
             add_history_views(con, self.path)
             describe.annotate(con)
+            con.execute("commit")
         finally:
             con.close()
         os.replace(tmp, self.db_path)
