@@ -127,20 +127,19 @@ def template_key(normalised: pl.Expr) -> pl.Expr:
     )
 
 
-def payload(text: pl.Expr, lower: pl.Expr | None = None) -> pl.Expr:
-    """The variable part of a prompt: its labelled fields when it has them, else the whole text.
+def payload_fields(text: pl.Expr) -> pl.Expr:
+    """A prompt's labelled fields ("Question: ...") without their labels, joined: a templated job's payload."""
+    return text.str.extract_all(SPEC.payload_field).list.eval(pl.element().str.replace(r"^[^:]*:", "")).list.join(" ")
 
-    With ``lower`` (the text already lower-cased) the result is lower-cased, reusing that column.
+
+def near_dup_signature(fields: pl.Expr, lower: pl.Expr, k: int = 3) -> pl.Expr:
+    """Bottom-k sketch of the payload's words: small paraphrases usually keep the k smallest word hashes.
+
+    The payload is the labelled ``fields`` (``payload_fields``) where they say something, else the whole text
+    (``lower``, already lower-cased). Both come in as columns: an expression used twice inside a branch is
+    evaluated twice.
     """
-    fields = text.str.extract_all(SPEC.payload_field).list.eval(pl.element().str.replace(r"^[^:]*:", "")).list.join(" ")
-    if lower is not None:
-        return pl.when(fields.str.len_bytes() > 20).then(fields.str.to_lowercase()).otherwise(lower)
-    return pl.when(fields.str.len_bytes() > 20).then(fields).otherwise(text)
-
-
-def near_dup_signature(text: pl.Expr, k: int = 3, lower: pl.Expr | None = None) -> pl.Expr:
-    """Bottom-k sketch of the payload's words: small paraphrases usually keep the k smallest word hashes."""
-    lowered = payload(text, lower) if lower is not None else payload(text).str.to_lowercase()
+    lowered = pl.when(fields.str.len_bytes() > 20).then(fields.str.to_lowercase()).otherwise(lower)
     words = lowered.str.extract_all(SPEC.signature_word)
     smallest = words.list.eval(pl.element().hash(HASH_SEED).unique().sort().head(k))
     return smallest.cast(pl.List(pl.String)).list.join("-").pipe(_hash)
@@ -192,7 +191,11 @@ def prompt_features(prompts: pl.LazyFrame) -> pl.LazyFrame:
     texts = (
         prompts.with_row_index("_row")
         .with_columns(_text=_cut(pl.col("prompt")))
-        .with_columns(_norm=normalise(pl.col("_text")), _lower=pl.col("_text").str.to_lowercase())
+        .with_columns(
+            _norm=normalise(pl.col("_text")),
+            _lower=pl.col("_text").str.to_lowercase(),
+            _fields=payload_fields(pl.col("_text")),
+        )
     )
     english = {name: pl.col("_lower").str.contains("|".join(m.phrasings)) for name, m in SPEC.markers.items()}
     return (
@@ -201,7 +204,7 @@ def prompt_features(prompts: pl.LazyFrame) -> pl.LazyFrame:
             "prompt",
             template_id=template_key(pl.col("_norm")).pipe(_hash),
             prefix_id=pl.col("_norm").str.head(TEMPLATE_HEAD_CHARS).pipe(_hash),
-            neardup_sig=near_dup_signature(pl.col("_text"), lower=pl.col("_lower")),
+            neardup_sig=near_dup_signature(pl.col("_fields"), pl.col("_lower")),
             capability=capability(pl.col("_norm")),
             **{f"m_{name}": expr for name, expr in english.items()},
             prompt_chars=pl.col("prompt").str.len_chars().cast(pl.Int32),
