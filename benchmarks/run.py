@@ -5,10 +5,11 @@
     python -m benchmarks.run --sizes 1e6 --engines embedded,spark --out benchmarks/results_spark.md
 
 With the public corpora present (``../shared/corpora`` or DISTILL_GUARD_CORPORA) the simulator draws real text
-and the day is reshaped to API-like prompt lengths (benchmarks/text_profile.py); the bundled sample is never
-touched. Per size it measures: simulation, a DuckDB scan of the same request columns (the floor), and the day
-through the real `nightly` job in a fresh process, with step times from Dagster's step events. Each
-measurement runs in its own process. Nothing here asserts: tests assert behaviour, this measures.
+and the day is reshaped to API-like prompt lengths (benchmarks/text_profile.py). Per size it measures:
+simulation, a DuckDB scan of the same request columns (the floor), and the day through the real `nightly` job
+in a fresh process, with step times from Dagster's step events. A backfill of the bundled sample's first days
+(read only, into fresh warehouses) gives what each added day of a replay costs. Each measurement runs in its
+own process. Nothing here asserts: tests assert behaviour, this measures.
 """
 
 import argparse
@@ -87,11 +88,13 @@ def main() -> None:
     engines = args.engines.split(",")
     overhead = measure(OVERHEAD_SIZE, work, args.corpus, profile, engines, args.spark_master, ui=True)
     print(json.dumps(overhead), flush=True)
+    replay = stage("backfill", "--raw", str(REPO / "data_samples" / "raw"), "--work", str(work / "backfill"))
+    print(json.dumps(replay), flush=True)
     rows = []
     for size in [float(s) for s in args.sizes.split(",")]:
         rows += measure(size, work, args.corpus, profile, engines, args.spark_master)
         print(json.dumps(rows[-len(engines) :]), flush=True)
-    text = render(rows, overhead, args, profile)
+    text = render(rows, overhead, replay, args, profile)
     print(text)
     if not args.no_write:
         Path(args.out).write_text(text)
@@ -108,7 +111,7 @@ def _ui_sentence(o: dict) -> str:
     )
 
 
-def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
+def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
     cmd = (
         f"python -m benchmarks.run --sizes {args.sizes} --engines {args.engines}"
@@ -148,6 +151,14 @@ def render(rows: list[dict], overhead: list[dict], args, profile: str) -> str:
         ]
         if "ui" in o:
             lines += ["", _ui_sentence(o)]
+    lines += [
+        "",
+        (
+            f"A backfill of the bundled sample's first {replay['days']} days ({replay['requests_per_day']:,.0f} "
+            f"requests a day) in one `distill-guard run` takes {replay['seconds']:.1f} s, the first day alone "
+            f"{replay['one_day_seconds']:.1f} s: each added day {replay['per_added_day']:.2f} s."
+        ),
+    ]
     lines += [
         "",
         "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "

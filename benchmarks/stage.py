@@ -94,6 +94,37 @@ def cli_run(args) -> dict:
     }
 
 
+def backfill(args) -> dict:
+    """What each day of a replay costs beyond the process's start: `distill-guard run` over the first day of
+    ``--raw``, then over its first ``--days`` days, each in one process and a fresh warehouse; the difference per
+    added day is the per-day cost of a backfill (mostly fixed on days this small)."""
+    import duckdb
+
+    from features.raw import RawWarehouse
+
+    days = sorted(p.name.removeprefix("date=") for p in (Path(args.raw) / "requests").glob("date=*"))[: args.days]
+    exe = Path(sys.executable).with_name("distill-guard")
+    seconds = {}
+    for last in (days[0], days[-1]):
+        work = Path(args.work) / f"backfill-{last}"
+        env = {**os.environ, "DAGSTER_HOME": str(work / "dagster_home")}
+        cmd = [str(exe), "run", "--start", days[0], "--end", last, "--raw", args.raw, "--warehouse", str(work)]
+        t = time.perf_counter()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        seconds[last] = time.perf_counter() - t
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    files = [f for d in days for f in RawWarehouse(args.raw).files("requests", date.fromisoformat(d))]
+    requests = duckdb.connect().execute("select count(*) from read_parquet($f)", {"f": files}).fetchone()[0]
+    return {
+        "days": len(days),
+        "requests_per_day": requests / len(days),
+        "one_day_seconds": seconds[days[0]],
+        "seconds": seconds[days[-1]],
+        "per_added_day": (seconds[days[-1]] - seconds[days[0]]) / (len(days) - 1),
+    }
+
+
 def _run_steps(home: Path, run_id: str = "") -> dict:
     """Run ``run_id`` (else the latest run) of the instance at ``home``: job, step times, run start to end."""
     import dagster as dg
@@ -155,7 +186,7 @@ def ui_run(args) -> dict:
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("stage", choices=["simulate", "scan_floor", "cli_run", "ui_run"])
+    p.add_argument("stage", choices=["simulate", "scan_floor", "cli_run", "ui_run", "backfill"])
     p.add_argument("--raw", required=True)
     p.add_argument("--work", default="")
     p.add_argument("--day", default="2026-03-10")
@@ -166,6 +197,7 @@ def main():
     p.add_argument("--engine", choices=["embedded", "spark"], default="embedded")
     p.add_argument("--spark-master", default="local[2]")
     p.add_argument("--spark-memory", default="4g")
+    p.add_argument("--days", type=int, default=5, help="backfill: days of --raw to replay")
     args = p.parse_args()
     out = globals()[args.stage](args)
     out.update({"stage": args.stage, "peak_rss_mb": peak_mb()})
