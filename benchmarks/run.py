@@ -111,6 +111,14 @@ def _ui_sentence(o: dict) -> str:
     )
 
 
+def _backfill_sentence(replay: dict) -> str:
+    return (
+        f"A backfill of the bundled sample's first {replay['days']} days ({replay['requests_per_day']:,.0f} "
+        f"requests a day) in one `distill-guard run` takes {replay['seconds']:.1f} s, the first day alone "
+        f"{replay['one_day_seconds']:.1f} s: each added day {replay['per_added_day']:.2f} s."
+    )
+
+
 def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
     cmd = (
@@ -151,14 +159,7 @@ def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: 
         ]
         if "ui" in o:
             lines += ["", _ui_sentence(o)]
-    lines += [
-        "",
-        (
-            f"A backfill of the bundled sample's first {replay['days']} days ({replay['requests_per_day']:,.0f} "
-            f"requests a day) in one `distill-guard run` takes {replay['seconds']:.1f} s, the first day alone "
-            f"{replay['one_day_seconds']:.1f} s: each added day {replay['per_added_day']:.2f} s."
-        ),
-    ]
+    lines += ["", _backfill_sentence(replay)]
     lines += [
         "",
         "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
