@@ -179,8 +179,6 @@ def _content_template_orgs(day: date, templates: pl.LazyFrame, accounts: pl.Data
     accounts do not count: a red team sends the probes they send. One streaming pass over the rows that carry any.
     """
     empty = pl.DataFrame(schema={"account_id": pl.String, "acct_content_template_orgs": pl.Int64})
-    if "n_content" not in templates.collect_schema().names():
-        return empty
     used = _streamed(
         templates.filter(pl.col("n_content") > 0)
         .group_by("account_id", "org_id", "template_id")

@@ -58,10 +58,18 @@ def features(ids, day=DAY, orgs=None):
 def templates(rows, day=DAY):
     return pl.DataFrame(
         [
-            {"date": day, "org_id": f"org_{a}", "any_cot": 0, "account_id": a, "template_id": t, "n_requests": n}
+            {
+                "date": day,
+                "org_id": f"org_{a}",
+                "any_cot": 0,
+                "account_id": a,
+                "template_id": t,
+                "n_requests": n,
+                "n_content": 0,
+            }
             for a, t, n in rows
         ],
-        schema_overrides={"template_id": pl.Int64, "n_requests": pl.Int64},
+        schema_overrides={"template_id": pl.Int64, "n_requests": pl.Int64, "n_content": pl.Int64},
     )
 
 
@@ -112,7 +120,7 @@ def test_a_campaign_template_mixed_into_several_fronts_traffic_is_content_templa
     fronts = ["r1", "r2", "r3"]  # resellers: the campaign's template is a tenth of each one's traffic
     lab, judge, probers = "lab", "judge", ["p1", "p2", "p3"]
     rows = [(a, 1000 + i * 100 + k, 30) for i, a in enumerate([*fronts, lab, judge]) for k in range(9)]
-    tpl = templates(rows).with_columns(n_content=pl.lit(0, pl.Int64))
+    tpl = templates(rows)
     sent = [  # (account, template, requests, of them with extraction content)
         *[(a, 77, 30, 30) for a in fronts],
         (lab, 88, 30, 30),  # a red team's probes: fresh attack pools send the same ones
