@@ -102,7 +102,8 @@ def backfill(args) -> dict:
 
     from features.raw import RawWarehouse
 
-    days = sorted(p.name.removeprefix("date=") for p in (Path(args.raw) / "requests").glob("date=*"))[: args.days]
+    raw = RawWarehouse(args.raw)
+    days = [d.isoformat() for d in raw.days("requests")[: args.days]]
     exe = Path(sys.executable).with_name("distill-guard")
     seconds = {}
     for last in (days[0], days[-1]):
@@ -114,7 +115,7 @@ def backfill(args) -> dict:
         seconds[last] = time.perf_counter() - t
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
-    files = [f for d in days for f in RawWarehouse(args.raw).files("requests", date.fromisoformat(d))]
+    files = [f for d in days for f in raw.files("requests", date.fromisoformat(d))]
     requests = duckdb.connect().execute("select count(*) from read_parquet($f)", {"f": files}).fetchone()[0]
     return {
         "days": len(days),
