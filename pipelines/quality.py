@@ -13,7 +13,7 @@ import pandas as pd
 from models.spec import load_policy
 
 
-def _gx() -> ModuleType:
+def load_gx() -> ModuleType:
     """Great Expectations, imported safely beside PySpark.
 
     GX probes Spark Connect on import. Without Connect's client libraries (not installed: docs/scale.md), PySpark
@@ -34,7 +34,7 @@ def _gx() -> ModuleType:
 
 
 def requests_suite():
-    E = _gx().expectations
+    E = load_gx().expectations
     return [
         E.ExpectColumnValuesToBeInSet(column="endpoint", value_set=["messages", "batch"]),
         E.ExpectColumnValuesToBeBetween(column="input_tokens", min_value=0),
@@ -51,7 +51,7 @@ def requests_suite():
 
 
 def scores_suite():
-    E = _gx().expectations
+    E = load_gx().expectations
     return [
         E.ExpectColumnValuesToBeBetween(column="score", min_value=0.0, max_value=1.0),
         E.ExpectColumnValuesToNotBeNull(column="score"),
@@ -62,7 +62,7 @@ def scores_suite():
 
 
 def actions_suite():
-    E = _gx().expectations
+    E = load_gx().expectations
     return [
         E.ExpectColumnValuesToBeInSet(column="action", value_set=load_policy().actions()),
         E.ExpectColumnValuesToBeUnique(column="account_id"),
@@ -76,7 +76,7 @@ def actions_suite():
 
 def run_suite(frame: pd.DataFrame, expectations: list, name: str) -> list[str]:
     """Validate ``frame`` against ``expectations`` in an ephemeral context; returns failure messages."""
-    gx = _gx()
+    gx = load_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

@@ -1,6 +1,8 @@
 """The command line for an operator: dates explained, missing input named, demo honest about resetting."""
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -73,3 +75,26 @@ def test_demo_says_it_resets_and_keep_keeps(raw_copy, tmp_path, capsys):
     assert "keeping the warehouse" in capsys.readouterr().out and (wh / "notes.txt").exists()
     assert cli.main(args) == 0
     assert f"resetting the warehouse at {wh}" in capsys.readouterr().out and not (wh / "notes.txt").exists()
+
+
+SETTLE = """
+import gc, sys
+from pipelines import cli
+args = cli.build_parser().parse_args(sys.argv[1:])
+gc.disable()
+cli._settle(args)
+print(gc.isenabled(), gc.get_freeze_count(), "great_expectations" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "loads_checks"), [(["run", "--start", "2026-03-02"], True), (["query", "select 1"], False)]
+)
+def test_console_command_settles_its_libraries_and_collects_again(argv, loads_checks):
+    """The console command keeps the collector off the libraries a publishing run loads (in a process of its
+    own: frozen objects are never collected), and collection is back on for what the run makes."""
+    done = subprocess.run([sys.executable, "-c", SETTLE, *argv], capture_output=True, text=True, check=True)
+    enabled, frozen, checks = done.stdout.split()
+    assert enabled == "True"
+    assert checks == str(loads_checks)
+    assert int(frozen) > (300_000 if loads_checks else 0)
