@@ -232,7 +232,7 @@ def cmd_ui(args) -> int:
     ensure_instance_config(home)
     print(f"Dagster UI and daemon on the local instance at {home}; schedules and the labels sensor start RUNNING.")
     return subprocess.call(
-        [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-p", str(args.port), "-h", args.host],
+        [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.location", "-p", str(args.port), "-h", args.host],
         env=env,
         cwd=REPO_ROOT,
     )
@@ -678,35 +678,19 @@ def main(argv: list[str] | None = None, console: bool = False) -> int:
     args = build_parser().parse_args(argv)
     _quiet()
     if console:
-        _settle(args)
+        from pipelines.process import settle
+
+        settle(publishing=args.fn in (cmd_run, cmd_demo, cmd_replay, cmd_evaluate))
     return args.fn(args)
 
 
-def _settle(args) -> None:
-    """Load what a command that publishes days will load anyway, then keep the garbage collector off it.
-
-    The libraries' objects (Dagster, Great Expectations, Polars, DuckDB, matplotlib: about 460,000) live as long
-    as the process, yet every full collection rescanned them: eight a day on the sample, about 1 s. Only for the
-    console command: frozen objects are never collected, which a test process calling ``main`` would pay for.
-    """
-    if args.fn in (cmd_run, cmd_demo, cmd_replay, cmd_evaluate):
-        import matplotlib.pyplot  # noqa: F401  (the daily charts)
-
-        import pipelines.runner  # noqa: F401
-        from pipelines.quality import load_gx
-
-        load_gx()  # the raw-request check of every day needs it
-    gc.freeze()
-    gc.enable()
-
-
 def entry() -> int:
-    """The `distill-guard` command: ``main`` in a process of its own, which ends when it returns."""
-    gc.disable()  # imports only add objects for good; ``_settle`` freezes them and turns collection back on
+    """The `distill-guard` command: ``main`` in a process of its own (pipelines/process.py)."""
+    gc.disable()  # imports only add objects for good; ``settle`` freezes them and turns collection back on
     code = main(console=True)
-    # Interpreter shutdown would collect over everything still held (1.3 s with Great Expectations loaded);
-    # the operating system takes the memory back at once.
-    gc.freeze()
+    from pipelines.process import end
+
+    end()
     return code
 
 

@@ -130,6 +130,8 @@ INSTANCE_CONFIG = """\
 # published for the days before it), so queued runs, backfills included, run one at a time.
 run_queue:
   max_concurrent_runs: 1
+  # A run launched from the UI waits for the daemon to take it off the queue: every 5 s by default.
+  dequeue_interval_seconds: 1
 telemetry:
   enabled: false
 """

@@ -77,23 +77,33 @@ def test_demo_says_it_resets_and_keep_keeps(raw_copy, tmp_path, capsys):
     assert f"resetting the warehouse at {wh}" in capsys.readouterr().out and not (wh / "notes.txt").exists()
 
 
-SETTLE = """
+CONSOLE = """
 import gc, sys
 from pipelines import cli
-args = cli.build_parser().parse_args(sys.argv[1:])
-gc.disable()
-cli._settle(args)
+cli.cmd_run, cli.cmd_query = (lambda args: 0), (lambda args: 0)  # their work is not what is looked at
+gc.disable()  # as the console entry point does
+cli.main(sys.argv[1:], console=True)
+print(gc.isenabled(), gc.get_freeze_count(), "great_expectations" in sys.modules)
+"""
+LOCATION = """
+import gc, sys
+import pipelines.location
 print(gc.isenabled(), gc.get_freeze_count(), "great_expectations" in sys.modules)
 """
 
 
 @pytest.mark.parametrize(
-    ("argv", "loads_checks"), [(["run", "--start", "2026-03-02"], True), (["query", "select 1"], False)]
+    ("code", "argv", "loads_checks"),
+    [
+        (CONSOLE, ["run", "--start", "2026-03-02"], True),
+        (CONSOLE, ["query", "select 1"], False),
+        (LOCATION, [], True),  # the UI's and the daemon's run workers
+    ],
 )
-def test_console_command_settles_its_libraries_and_collects_again(argv, loads_checks):
-    """The console command keeps the collector off the libraries a publishing run loads (in a process of its
-    own: frozen objects are never collected), and collection is back on for what the run makes."""
-    done = subprocess.run([sys.executable, "-c", SETTLE, *argv], capture_output=True, text=True, check=True)
+def test_processes_of_their_own_settle_their_libraries_and_collect_again(code, argv, loads_checks):
+    """A process that publishes days loads its libraries first and keeps the collector off them (frozen objects
+    are never collected, so only in processes of their own); collection is back on for what the run makes."""
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
     enabled, frozen, checks = done.stdout.split()
     assert enabled == "True"
     assert checks == str(loads_checks)
