@@ -686,12 +686,15 @@ def main(argv: list[str] | None = None, console: bool = False) -> int:
 
 def entry() -> int:
     """The `distill-guard` command: ``main`` in a process of its own (pipelines/process.py)."""
-    gc.disable()  # imports only add objects for good; ``settle`` freezes them and turns collection back on
-    code = main(console=True)
-    from pipelines.process import end
+    from pipelines.process import exit_now, release
 
-    end()
-    return code
+    gc.disable()  # imports only add objects for good; ``settle`` freezes them and turns collection back on
+    try:
+        code = main(console=True)
+    except BaseException:
+        release()  # an error's ordinary exit, message and traceback included
+        raise
+    return exit_now(code)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ import atexit
 import gc
 
 gc.disable()  # until ``settle``: the imports below only add objects for good
+try:
+    from pipelines.definitions import defs
+    from pipelines.process import release, settle
 
-from pipelines.definitions import defs  # noqa: E402
-from pipelines.process import end, settle  # noqa: E402
-
-settle(publishing=True)
-atexit.register(end)
+    settle(publishing=True)
+finally:
+    gc.enable()  # also when the definitions fail to load: the code server lives on to show why
+atexit.register(release)  # Dagster ends its run workers; shutdown then frees what settle froze
 
 __all__ = ["defs"]

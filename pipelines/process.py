@@ -1,15 +1,19 @@
 """Processes that run the asset graph and end with it: the collector kept off what they hold for good.
 
-The libraries such a process loads (Dagster, Great Expectations, Polars, DuckDB) leave about 430,000
-objects that live as long as it does, yet Python's full collections rescan every one of them: eight a day on the
-bundled sample, about 1 s; and interpreter shutdown collects over them once more (1.3 s). Frozen, they are left
-alone. Only for processes of their own (the `distill-guard` command, the run workers of the UI and the daemon):
-frozen objects are never collected, which a test process that calls the command's ``main`` would pay for.
+The libraries such a process loads (Dagster, Great Expectations, Polars, DuckDB) leave about 430,000 objects that
+live as long as it does, yet Python's full collections rescan every one of them: eight a day on the bundled
+sample, about 1 s; and interpreter shutdown collects over them once more (1.3 s). Frozen, they are left alone.
+Only for processes of their own (the `distill-guard` command, the run workers of the UI and the daemon): frozen
+objects are never collected, which a test process that calls the command's ``main`` would pay for.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import sys
+import threading
 
 
 def settle(publishing: bool) -> None:
@@ -28,6 +32,20 @@ def settle(publishing: bool) -> None:
     gc.enable()
 
 
-def end() -> None:
-    """The process ends: interpreter shutdown need not collect over what it holds (the OS takes it back)."""
-    gc.freeze()
+def release() -> None:
+    """Hand the frozen objects back to the collector, so that the interpreter's shutdown frees them: DuckDB's
+    bindings report every object of theirs still alive then as a leak (43 lines on stderr)."""
+    gc.unfreeze()
+
+
+def exit_now(code: int) -> int:
+    """End the process with ``code`` once its exit handlers have run, without the interpreter's shutdown, which
+    would collect over everything once more (1.3 s) or, frozen, report DuckDB's objects as leaks. A thread of
+    the process's own still running gets the ordinary shutdown instead, which waits for it."""
+    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        release()
+        return code
+    atexit._run_exitfuncs()  # what any exit runs: logging's flush, Dagster's and the libraries' own handlers
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -137,10 +137,23 @@ telemetry:
 """
 
 
+# What distill-guard wrote before; a Dagster home that still holds it unchanged gets today's.
+EARLIER_INSTANCE_CONFIGS = (
+    """\
+# Written by distill-guard. Days must run one at a time and in order (a day reads the enforcement
+# published for the days before it), so queued runs, backfills included, run one at a time.
+run_queue:
+  max_concurrent_runs: 1
+telemetry:
+  enabled: false
+""",
+)
+
+
 def ensure_instance_config(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text() in EARLIER_INSTANCE_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
 
 

@@ -80,31 +80,53 @@ def test_demo_says_it_resets_and_keep_keeps(raw_copy, tmp_path, capsys):
 CONSOLE = """
 import gc, sys
 from pipelines import cli
-cli.cmd_run, cli.cmd_query = (lambda args: 0), (lambda args: 0)  # their work is not what is looked at
-gc.disable()  # as the console entry point does
-cli.main(sys.argv[1:], console=True)
-print(gc.isenabled(), gc.get_freeze_count(), "great_expectations" in sys.modules)
+
+def looking(args):  # stands for the command: what the process looks like when its work starts
+    collections = gc.get_stats()[2]["collections"]
+    print(gc.isenabled(), gc.get_freeze_count(), collections, "great_expectations" in sys.modules)
+    return 3
+
+cli.cmd_run, cli.cmd_query = looking, lambda args: looking(args)
+sys.argv = ["distill-guard", *sys.argv[1:]]
+sys.exit(cli.entry())
 """
 LOCATION = """
 import gc, sys
 import pipelines.location
-print(gc.isenabled(), gc.get_freeze_count(), "great_expectations" in sys.modules)
+print(gc.isenabled(), gc.get_freeze_count(), gc.get_stats()[2]["collections"], "great_expectations" in sys.modules)
 """
 
 
 @pytest.mark.parametrize(
-    ("code", "argv", "loads_checks"),
+    ("code", "argv", "publishes", "exit_code"),
     [
-        (CONSOLE, ["run", "--start", "2026-03-02"], True),
-        (CONSOLE, ["query", "select 1"], False),
-        (LOCATION, [], True),  # the UI's and the daemon's run workers
+        (CONSOLE, ["run", "--start", "2026-03-02"], True, 3),
+        (CONSOLE, ["query", "select 1"], False, 3),
+        (LOCATION, [], True, 0),  # the UI's and the daemon's run workers
     ],
 )
-def test_processes_of_their_own_settle_their_libraries_and_collect_again(code, argv, loads_checks):
-    """A process that publishes days loads its libraries first and keeps the collector off them (frozen objects
-    are never collected, so only in processes of their own); collection is back on for what the run makes."""
-    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
-    enabled, frozen, checks = done.stdout.split()
+def test_processes_of_their_own_settle_their_libraries_and_exit_cleanly(code, argv, publishes, exit_code):
+    """A process that publishes days loads its libraries first, with one full collection, and keeps the collector
+    off them (frozen objects are never collected, so only in processes of their own); collection is back on for
+    what the run makes; the command's exit code comes through, and nothing reports leaked objects at exit."""
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    assert done.returncode == exit_code, done.stderr[-2000:]
+    enabled, frozen, collections, checks = done.stdout.split()
     assert enabled == "True"
-    assert checks == str(loads_checks)
-    assert int(frozen) > (300_000 if loads_checks else 0)
+    assert checks == str(publishes)
+    assert int(frozen) > (300_000 if publishes else 0)
+    assert int(collections) <= 2  # imports with collection on ran eight or more
+    assert "leaked" not in done.stderr
+
+
+def test_an_instance_file_distill_guard_wrote_is_brought_up_to_date(tmp_path):
+    """A Dagster home written by an earlier version gets today's settings; one a person edited is left alone."""
+    from pipelines.runner import EARLIER_INSTANCE_CONFIGS, INSTANCE_CONFIG, ensure_instance_config
+
+    (tmp_path / "dagster.yaml").write_text(EARLIER_INSTANCE_CONFIGS[0])
+    ensure_instance_config(tmp_path)
+    assert (tmp_path / "dagster.yaml").read_text() == INSTANCE_CONFIG
+    edited = EARLIER_INSTANCE_CONFIGS[0] + "# ours\n"
+    (tmp_path / "dagster.yaml").write_text(edited)
+    ensure_instance_config(tmp_path)
+    assert (tmp_path / "dagster.yaml").read_text() == edited
