@@ -1,6 +1,7 @@
 """Great Expectations 1.x suites, run directly (not through dagster-ge; see DESIGN.md's traps).
 
-GX is imported lazily: it takes seconds to import and only the checks need it.
+GX is imported lazily: it takes seconds to import and only the checks need it (processes that publish days load
+it up front, before they freeze what they hold: pipelines/process.py).
 """
 
 from __future__ import annotations
