@@ -116,13 +116,13 @@ def accounts_contract(context: dg.AssetCheckExecutionContext, raw: RawLogWarehou
     ),
 )
 def requests_gx_suite(context: dg.AssetCheckExecutionContext, raw: RawLogWarehouse) -> dg.AssetCheckResult:
-    from pipelines.quality import requests_suite, run_suite
+    from pipelines.quality import requests_suite, run_suite, suite_columns
 
     day = date.fromisoformat(context.partition_key)
     files = raw.warehouse().files("requests", day)
     suite = requests_suite()
     # Only the suite's columns are sampled: a bounded read, not a second pass over the day's prompt text.
-    columns = ", ".join(sorted({e.column for e in suite}))
+    columns = ", ".join(suite_columns(suite))
     with duckdb.connect() as con:
         try:
             sample = con.execute(

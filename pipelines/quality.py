@@ -1,17 +1,33 @@
 """Great Expectations 1.x suites, run directly (not through dagster-ge; see DESIGN.md's traps).
 
-GX is imported lazily: it takes seconds to import and only the checks need it (processes that publish days load
-it up front, before they freeze what they hold: pipelines/process.py).
+A suite is data: (expectation class, arguments) pairs, built into GX objects where they run. Importing GX takes
+about 2 s, and every day's checks need it, so a process that publishes days starts a checker process at its own
+start (``start_checker``, from pipelines/process.py): GX loads there on the other core while the process imports
+the rest, and ``run_suite`` sends it each frame. Elsewhere (tests, a notebook) ``run_suite`` validates in the
+calling process. The checker is this module run as ``python -m pipelines.quality``.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
+import logging
+import os
+import pickle
+import subprocess
 import sys
+import threading
+import traceback
+import warnings
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from models.spec import load_policy
+Expectation = tuple[str, dict[str, Any]]  # a GX expectation class name and its arguments
+
+log = logging.getLogger(__name__)
 
 
 def load_gx() -> ModuleType:
@@ -34,49 +50,64 @@ def load_gx() -> ModuleType:
     return gx
 
 
-def requests_suite():
-    E = load_gx().expectations
+def requests_suite() -> list[Expectation]:
     return [
-        E.ExpectColumnValuesToBeInSet(column="endpoint", value_set=["messages", "batch"]),
-        E.ExpectColumnValuesToBeBetween(column="input_tokens", min_value=0),
-        E.ExpectColumnValuesToBeBetween(column="output_tokens", min_value=0),
-        E.ExpectColumnValuesToBeBetween(column="max_tokens", min_value=1),
-        E.ExpectColumnValuesToBeBetween(column="status", min_value=100, max_value=599),
-        E.ExpectColumnValuesToBeBetween(column="latency_ms", min_value=0),
-        E.ExpectColumnValuesToMatchRegex(column="country", regex=r"^[A-Z]{2}$", mostly=1.0),
-        E.ExpectColumnValuesToMatchRegex(column="ip", regex=r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)$"),
-        E.ExpectColumnValuesToBeUnique(column="request_id"),
+        ("ExpectColumnValuesToBeInSet", {"column": "endpoint", "value_set": ["messages", "batch"]}),
+        ("ExpectColumnValuesToBeBetween", {"column": "input_tokens", "min_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "output_tokens", "min_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "max_tokens", "min_value": 1}),
+        ("ExpectColumnValuesToBeBetween", {"column": "status", "min_value": 100, "max_value": 599}),
+        ("ExpectColumnValuesToBeBetween", {"column": "latency_ms", "min_value": 0}),
+        ("ExpectColumnValuesToMatchRegex", {"column": "country", "regex": r"^[A-Z]{2}$", "mostly": 1.0}),
+        ("ExpectColumnValuesToMatchRegex", {"column": "ip", "regex": r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)$"}),
+        ("ExpectColumnValuesToBeUnique", {"column": "request_id"}),
         # Prompt text is checked on every row by the contract rules in SQL (not null, at most 4,000
         # characters); sampling it here would read the day's text a second time.
     ]
 
 
-def scores_suite():
-    E = load_gx().expectations
+def scores_suite() -> list[Expectation]:
+    from models.spec import load_policy  # not at import: the checker process starts with this module
+
     return [
-        E.ExpectColumnValuesToBeBetween(column="score", min_value=0.0, max_value=1.0),
-        E.ExpectColumnValuesToNotBeNull(column="score"),
-        E.ExpectColumnValuesToBeInSet(column="risk_band", value_set=load_policy().band_names()),
-        E.ExpectColumnValuesToNotBeNull(column="model_version"),
-        E.ExpectColumnValuesToBeUnique(column="account_id"),
+        ("ExpectColumnValuesToBeBetween", {"column": "score", "min_value": 0.0, "max_value": 1.0}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "score"}),
+        ("ExpectColumnValuesToBeInSet", {"column": "risk_band", "value_set": load_policy().band_names()}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "model_version"}),
+        ("ExpectColumnValuesToBeUnique", {"column": "account_id"}),
     ]
 
 
-def actions_suite():
-    E = load_gx().expectations
+TRIGGERS = ["band", "rules_floor", "cluster_escalation", "protection", "persistence"]
+
+
+def actions_suite() -> list[Expectation]:
+    from models.spec import load_policy
+
     return [
-        E.ExpectColumnValuesToBeInSet(column="action", value_set=load_policy().actions()),
-        E.ExpectColumnValuesToBeUnique(column="account_id"),
-        E.ExpectColumnValuesToNotBeNull(column="expires_at"),
-        E.ExpectColumnValuesToBeInSet(
-            column="trigger", value_set=["band", "rules_floor", "cluster_escalation", "protection", "persistence"]
-        ),
-        E.ExpectColumnValuesToNotBeNull(column="trigger"),
+        ("ExpectColumnValuesToBeInSet", {"column": "action", "value_set": load_policy().actions()}),
+        ("ExpectColumnValuesToBeUnique", {"column": "account_id"}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "expires_at"}),
+        ("ExpectColumnValuesToBeInSet", {"column": "trigger", "value_set": TRIGGERS}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "trigger"}),
     ]
 
 
-def run_suite(frame: pd.DataFrame, expectations: list, name: str) -> list[str]:
-    """Validate ``frame`` against ``expectations`` in an ephemeral context; returns failure messages."""
+def suite_columns(suite: list[Expectation]) -> list[str]:
+    """The columns ``suite`` reads, sorted: what a sample for it needs."""
+    return sorted({kwargs["column"] for _, kwargs in suite})
+
+
+def run_suite(frame: pd.DataFrame, suite: list[Expectation], name: str) -> list[str]:
+    """Validate ``frame`` against ``suite``; returns failure messages. In the checker process where this process
+    started one, else here."""
+    if _checker is not None and (failures := _checker.run(frame, suite, name)) is not None:
+        return failures
+    return validate(frame, suite, name)
+
+
+def validate(frame: pd.DataFrame, suite: list[Expectation], name: str) -> list[str]:
+    """``suite`` over ``frame`` in an ephemeral GX context, in this process."""
     gx = load_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -85,11 +116,11 @@ def run_suite(frame: pd.DataFrame, expectations: list, name: str) -> list[str]:
     source = context.data_sources.add_pandas(name=f"{name}-source")
     asset = source.add_dataframe_asset(name=f"{name}-frame")
     batch_def = asset.add_batch_definition_whole_dataframe(f"{name}-batch")
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{name}-suite"))
-    for expectation in expectations:
-        suite.add_expectation(expectation)
+    gx_suite = context.suites.add(gx.ExpectationSuite(name=f"{name}-suite"))
+    for cls, kwargs in suite:
+        gx_suite.add_expectation(getattr(gx.expectations, cls)(**kwargs))
     validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{name}-validation", data=batch_def, suite=suite)
+        gx.ValidationDefinition(name=f"{name}-validation", data=batch_def, suite=gx_suite)
     )
     result = validation.run(batch_parameters={"dataframe": frame})
     failures = []
@@ -99,3 +130,79 @@ def run_suite(frame: pd.DataFrame, expectations: list, name: str) -> list[str]:
             column = cfg.kwargs.get("column", "*")
             failures.append(f"column '{column}' fails {cfg.type} ({r.result.get('unexpected_count', '?')} unexpected)")
     return failures
+
+
+class CheckError(RuntimeError):
+    """A suite raised in the checker process (its traceback is in the message)."""
+
+
+class Checker:
+    """The checker process: frames in and failure lists out, pickled over its standard input and output (both
+    ends are this code). It ends when this process closes its input, so also when this process dies."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.quality"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        self._lock = threading.Lock()
+
+    def run(self, frame: pd.DataFrame, suite: list[Expectation], name: str) -> list[str] | None:
+        """Failures of ``suite`` over ``frame``, or None where the checker has gone (the caller validates)."""
+        with self._lock:
+            try:
+                pickle.dump((frame, suite, name), self._proc.stdin)
+                self._proc.stdin.flush()
+                ok, value = pickle.load(self._proc.stdout)
+            except (BrokenPipeError, EOFError, OSError):
+                log.warning("the Great Expectations checker process ended (exit %s); checking here", self._proc.poll())
+                return None
+        if not ok:
+            raise CheckError(f"Great Expectations suite {name} failed in the checker process:\n{value}")
+        return value
+
+    def close(self) -> None:
+        """End and reap it (it holds nothing to save), so that its resources count as this process's child's
+        and an exit does not wait for an import still under way."""
+        self._proc.kill()
+        self._proc.wait()
+
+
+_checker: Checker | None = None
+
+
+def start_checker() -> None:
+    """Start this process's checker (once); it loads GX while this process goes on."""
+    global _checker
+    if _checker is None:
+        _checker = Checker()
+        atexit.register(_checker.close)
+
+
+def serve() -> None:
+    """The checker's loop: GX loaded once, then one suite per request until its input closes."""
+    gc.disable()  # until GX is loaded: its import only adds objects for good
+    warnings.filterwarnings("ignore")  # libraries' notices; a suite's errors go back to the caller
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what libraries print goes to stderr, not into the replies
+    requests = sys.stdin.buffer
+    load_gx()
+    gc.collect()
+    gc.freeze()  # GX's objects live as long as the checker: full collections need not rescan them
+    gc.enable()
+    while True:
+        try:
+            frame, suite, name = pickle.load(requests)
+        except EOFError:
+            break
+        try:
+            reply = (True, validate(frame, suite, name))
+        except Exception:  # the caller raises it, with this traceback
+            reply = (False, traceback.format_exc())
+        pickle.dump(reply, replies)
+        replies.flush()
+    replies.flush()
+    os._exit(0)  # nothing to clean up; interpreter shutdown would collect over everything GX left (about 1 s)
+
+
+if __name__ == "__main__":
+    serve()
