@@ -38,7 +38,8 @@ CHECKS = [
 
 daily_selection = dg.AssetSelection.groups(*DAILY_GROUPS)
 # One process per run: a day's steps run one after another anyway (each reads the last), and a process per
-# step costs seconds of imports each. Schedules, sensors, UI launches and the CLI all get this executor.
+# step costs seconds of imports each. Schedules, sensors, UI launches and the CLI all get this executor, and so
+# do assets materialised from the UI's asset graph (the definitions' default executor).
 nightly_job = dg.define_asset_job(
     "nightly",
     selection=daily_selection,
@@ -142,6 +143,7 @@ def build_definitions(raw_root: str | None = None, warehouse_folder: str | None 
         schedules=[nightly_schedule, retrain_schedule],
         sensors=[new_labels_sensor, alerts.run_failure_alert, alerts.published_day_freshness],
         resources=resources(raw_root, warehouse_folder),
+        executor=dg.in_process_executor,  # also for assets materialised from the UI's asset graph
     )
 
 

@@ -1,5 +1,5 @@
-"""The code location the UI and the daemon load, and every run worker they start: the definitions, in a process
-that publishes days and ends with its run (pipelines/process.py)."""
+"""The code location the UI and the daemon load, in their code server and in every run worker that server starts:
+the definitions, in a process that publishes days and ends with its run (pipelines/process.py)."""
 
 import atexit
 import gc

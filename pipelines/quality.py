@@ -14,6 +14,7 @@ import gc
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -34,10 +35,11 @@ def load_gx() -> ModuleType:
     """Great Expectations, imported safely beside PySpark.
 
     GX probes Spark Connect on import. Without Connect's client libraries (not installed: docs/scale.md), PySpark
-    raises ImportError, which GX expects, unless the process's main module has no file, as in the run worker that
-    Dagster's code server spawns (``python -c``) for runs launched from the UI or a schedule: then PySpark takes
-    itself for a doctest run and calls ``sys.exit(0)``, and the GX check failed with ``SystemExit: 0``. Marking
-    Connect absent turns that into the ImportError GX handles.
+    raises ImportError, which GX expects, unless the process's main module has no file, as in the run workers
+    that Dagster's code server spawns for runs launched from the UI or a schedule (the checker has a main file,
+    but a run worker without one validates in-process): then PySpark takes itself for a doctest run and calls
+    ``sys.exit(0)``, and the GX check failed with ``SystemExit: 0``. Marking Connect absent turns that into the
+    ImportError GX handles.
     """
     try:
         import pyspark.sql.connect  # noqa: F401
@@ -138,49 +140,71 @@ class CheckError(RuntimeError):
 
 class Checker:
     """The checker process: frames in and failure lists out, pickled over its standard input and output (both
-    ends are this code). It ends when this process closes its input, so also when this process dies."""
+    ends are this code), one request at a time. It ends when this process closes its input (so also when this
+    process dies, once GX has loaded) or at ``close``."""
 
     def __init__(self) -> None:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "pipelines.quality"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
+        self._owner = os.getpid()  # a forked child must not write into its parent's conversation
         self._lock = threading.Lock()
+        self._gone = False
 
     def run(self, frame: pd.DataFrame, suite: list[Expectation], name: str) -> list[str] | None:
-        """Failures of ``suite`` over ``frame``, or None where the checker has gone (the caller validates)."""
+        """Failures of ``suite`` over ``frame``, or None where there is no checker to ask (the caller validates)."""
+        if self._gone or os.getpid() != self._owner:
+            return None
+        # Pickled whole before a byte is written: a request cut short would put the two ends out of step.
+        request = pickle.dumps((frame[suite_columns(suite)], suite, name), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             try:
-                pickle.dump((frame, suite, name), self._proc.stdin)
+                self._proc.stdin.write(request)
                 self._proc.stdin.flush()
                 ok, value = pickle.load(self._proc.stdout)
-            except (BrokenPipeError, EOFError, OSError):
+            except (OSError, EOFError, pickle.UnpicklingError):
+                self._give_up()
                 log.warning("the Great Expectations checker process ended (exit %s); checking here", self._proc.poll())
                 return None
+            except BaseException:  # interrupted half-way (a run's termination): no later request could be read
+                self._give_up()
+                raise
         if not ok:
             raise CheckError(f"Great Expectations suite {name} failed in the checker process:\n{value}")
         return value
 
+    def _give_up(self) -> None:
+        self._gone = True
+        self._proc.kill()
+
     def close(self) -> None:
         """End and reap it (it holds nothing to save), so that its resources count as this process's child's
         and an exit does not wait for an import still under way."""
-        self._proc.kill()
-        self._proc.wait()
+        if os.getpid() == self._owner:
+            self._proc.kill()
+            self._proc.wait()
 
 
 _checker: Checker | None = None
 
 
 def start_checker() -> None:
-    """Start this process's checker (once); it loads GX while this process goes on."""
+    """Start this process's checker (once); it loads GX while this process goes on. Where it cannot start, the
+    checks run here."""
     global _checker
     if _checker is None:
-        _checker = Checker()
+        try:
+            _checker = Checker()
+        except OSError as exc:
+            log.warning("no Great Expectations checker process (%s); checks run in this process", exc)
+            return
         atexit.register(_checker.close)
 
 
 def serve() -> None:
     """The checker's loop: GX loaded once, then one suite per request until its input closes."""
     gc.disable()  # until GX is loaded: its import only adds objects for good
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C at the terminal is the caller's; it ends with its input
     warnings.filterwarnings("ignore")  # libraries' notices; a suite's errors go back to the caller
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what libraries print goes to stderr, not into the replies
@@ -192,15 +216,18 @@ def serve() -> None:
     while True:
         try:
             frame, suite, name = pickle.load(requests)
-        except EOFError:
+        except (EOFError, pickle.UnpicklingError, OSError):  # input closed, or the caller died mid-request
             break
         try:
             reply = (True, validate(frame, suite, name))
         except Exception:  # the caller raises it, with this traceback
             reply = (False, traceback.format_exc())
-        pickle.dump(reply, replies)
-        replies.flush()
-    replies.flush()
+        del frame
+        try:
+            replies.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+            replies.flush()
+        except OSError:  # the caller has gone
+            break
     os._exit(0)  # nothing to clean up; interpreter shutdown would collect over everything GX left (about 1 s)
 
 

@@ -69,12 +69,36 @@ def test_the_checker_ends_with_the_process_that_started_it():
         "import os, sys; from pipelines.quality import Checker; c = Checker(); print(c._proc.pid, flush=True); "
         "os._exit(0)"  # no exit handlers: as if the process were killed
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    # Its stderr is not captured: the checker inherits it, and capturing would wait for the checker's end.
+    out = subprocess.run(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=120
+    )
     pid = int(out.stdout.split()[0])
-    deadline = time.monotonic() + 60  # it sees its input close once Great Expectations has loaded
+    deadline = time.monotonic() + 120  # it sees its input close once Great Expectations has loaded
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(pid)
+
+
+PUBLISHING = """
+import sys
+import pandas as pd
+from pipelines import quality
+quality.start_checker()
+row = dict(endpoint="messages", input_tokens=1, output_tokens=1, max_tokens=1, status=200, latency_ms=1,
+           country="US", ip="10.0.0.1", request_id="a")
+frame = pd.DataFrame([row, {**row, "status": 700, "request_id": "b"}])
+print(quality.run_suite(frame, quality.requests_suite(), "checked"), "great_expectations" in sys.modules)
+"""
+
+
+def test_a_process_with_a_checker_checks_there_and_never_loads_great_expectations_itself():
+    out = subprocess.run([sys.executable, "-c", PUBLISHING], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("] ") == [
+        "[\"column 'status' fails expect_column_values_to_be_between (1 unexpected)\"",
+        "False\n",
+    ]
 
 
 def _alive(pid: int) -> bool:
