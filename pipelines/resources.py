@@ -56,7 +56,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
     memory_limit: str = Field(
-        default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: DuckDB default)."
+        default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: 2.8GB)."
     )
     retire_after_hours: float = Field(
         default=24.0,
