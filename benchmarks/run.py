@@ -134,9 +134,10 @@ def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: 
         "",
         (
             "| requests | engine | prompt MB | median / p90 chars | scan floor s | feature stage s | feature req/s | "
-            "`distill-guard run` s | run / floor | run peak MB (driver) | fixed s (run - steps) |"
+            "`distill-guard run` s | run / floor | run peak MB (driver) | run peak MB (process tree) | "
+            "fixed s (run - steps) |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         s, fl, run = r["sim"], r["floor"], r["run"]
@@ -146,7 +147,8 @@ def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: 
             f"| {s['requests']:,} | {r['engine']} | {t.get('prompt_mb', 0):,.0f} | {t.get('median', 0):.0f} / "
             f"{t.get('p90', 0):.0f} | {fl['seconds']:.2f} | {run['feature_seconds']:.1f} | "
             f"{s['requests'] / run['feature_seconds']:,.0f} | {run['seconds']:.1f} | "
-            f"{run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | {fixed:.1f} |"
+            f"{run['seconds'] / fl['seconds']:.0f}x | {run['child_peak_rss_mb']:,.0f} | "
+            f"{run.get('tree_peak_rss_mb', 0):,.0f} | {fixed:.1f} |"
         )
     for o in overhead:
         lines += [
@@ -162,8 +164,10 @@ def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: 
     lines += ["", _backfill_sentence(replay)]
     lines += [
         "",
-        "Peak MB: ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
-        "children; Spark's JVM (driver and local executors) may not be counted in it.",
+        "Peak MB (driver): ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
+        "children, the largest single process; Spark's JVM (driver and local executors) may not be counted in it. "
+        "Peak MB (process tree): the largest sum of resident memory over the command and every process under it "
+        "(its Great Expectations checker, Spark's JVM), sampled every 0.25 s.",
     ]
     for engine in args.engines.split(","):
         lines += growth([r for r in rows if r["engine"] == engine], engine)
