@@ -119,6 +119,14 @@ def _backfill_sentence(replay: dict) -> str:
     )
 
 
+PEAKS = (
+    "Peak MB (driver): ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
+    "children, the largest single process; Spark's JVM (driver and local executors) may not be counted in it. "
+    "Peak MB (process tree): the largest sum of resident memory over the command and every process under it "
+    "(its Great Expectations checker, Spark's JVM), sampled every 0.25 s."
+)
+
+
 def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: str) -> str:
     cpu = f"{os.cpu_count()} cores visible, {platform.machine()}, Python {platform.python_version()}"
     cmd = (
@@ -162,13 +170,7 @@ def render(rows: list[dict], overhead: list[dict], replay: dict, args, profile: 
         if "ui" in o:
             lines += ["", _ui_sentence(o)]
     lines += ["", _backfill_sentence(replay)]
-    lines += [
-        "",
-        "Peak MB (driver): ru_maxrss of the `distill-guard run` process tree as the OS reports it for reaped "
-        "children, the largest single process; Spark's JVM (driver and local executors) may not be counted in it. "
-        "Peak MB (process tree): the largest sum of resident memory over the command and every process under it "
-        "(its Great Expectations checker, Spark's JVM), sampled every 0.25 s.",
-    ]
+    lines += ["", PEAKS]
     for engine in args.engines.split(","):
         lines += growth([r for r in rows if r["engine"] == engine], engine)
     for r in rows:
