@@ -49,7 +49,8 @@ def sql(name: str) -> str:
 
 # DuckDB spills to disk past this; measured on an 8.5M-request day: 7.8 GB peak without a limit,
 # 3.2 GB with 3 GB, at the same speed. 2.8 GB keeps a 30M-request day and its Great Expectations checker
-# process within 4 GB together: 3,899 MB, against 4,138 MB at 3 GB (benchmarks/results.md).
+# process within 4 GB together (3,899 MB); at 3 GB the run's own process alone peaked 198 MB higher
+# (3,807 against 3,609 MB; benchmarks/results.md).
 DEFAULT_MEMORY_LIMIT = "2.8GB"
 
 
