@@ -21,11 +21,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
-import stix2
 
 from features.coordination import GENERIC_CLIENTS
+
+if TYPE_CHECKING:
+    import stix2
 
 SHARING_KEY_ENV = "DISTILL_GUARD_SHARING_KEY"
 ACTED_ON = ["rate_limit", "require_verification", "degrade_reasoning", "suspend"]
@@ -33,7 +36,9 @@ VALIDITY_DAYS = 30
 MIN_SHARED_ACCOUNTS = 2
 MAX_INDICATORS_PER_KIND = 25  # per cluster: the most widely shared values (a pool has thousands of template variants)
 NAMESPACE = uuid.UUID("5d1f3a52-2f55-4c8e-9a3e-6e1b0c1f7d10")
-TLP = {"clear": stix2.TLP_WHITE, "green": stix2.TLP_GREEN, "amber": stix2.TLP_AMBER, "red": stix2.TLP_RED}
+# stix2's marking definitions by TLP name (TLP:CLEAR is its TLP_WHITE). stix2 loads only where a bundle is built or
+# read: its 0.1 s of imports would otherwise go on every published day, whose coordination stage reads this module.
+TLP = {"clear": "TLP_WHITE", "green": "TLP_GREEN", "amber": "TLP_AMBER", "red": "TLP_RED"}
 # kind -> STIX pattern over the value; hashed kinds carry an HMAC, never the identifier.
 PATTERNS = {
     "template": "[x-distill-prompt-template:fingerprint = '{v}']",
@@ -190,7 +195,9 @@ def build_bundle(
     ev: Evidence, key: bytes, start: date, end: date, producer: str = "distill-guard", tlp: str = "amber"
 ) -> stix2.Bundle:
     """The STIX 2.1 bundle for ``start``..``end``: identity, campaigns, indicators, relationships, sightings."""
-    marking = TLP[tlp]
+    import stix2
+
+    marking = getattr(stix2, TLP[tlp])
     common = {
         "created": _ts(end + timedelta(days=1)),
         "modified": _ts(end + timedelta(days=1)),
@@ -221,6 +228,8 @@ def build_bundle(
 
 
 def _indicator_objects(row: dict, producer: str, identity_id: str, common: dict) -> list:
+    import stix2
+
     campaign = _id("campaign", producer, row["cluster_id"])
     indicator = stix2.Indicator(
         id=_id("indicator", producer, row["cluster_id"], row["kind"], row["value"]),
@@ -262,6 +271,8 @@ _PATTERN_RES = {
 
 def parse_indicators(bundle_text: str, imported_at: datetime) -> pl.DataFrame:
     """A partner's bundle (validated, no custom properties) -> one row per indicator whose pattern we can match."""
+    import stix2
+
     bundle = stix2.parse(bundle_text, allow_custom=False)
     objects = {o.id: o for o in bundle.objects}
     targets = {

@@ -28,7 +28,6 @@ def settle(publishing: bool, checks: bool = True) -> None:
             from pipelines.quality import start_checker
 
             start_checker()  # Great Expectations loads there, on the other core, while this process imports the rest
-        # Not matplotlib: the day's charts load it after the day's peak of memory, which it would raise by 30 MB.
         import pipelines.definitions  # noqa: F401
     gc.collect()  # what the imports left behind, once, before it would be frozen with the rest
     gc.freeze()

@@ -159,7 +159,7 @@ def summary_markdown(day, tables: dict[str, pl.DataFrame]) -> str:
 
 
 @dg.asset(
-    kinds={"markdown", "matplotlib"},
+    kinds={"markdown", "svg"},
     deps=[published_day],
     description="Markdown summary of the day for access control, also shown in the asset's metadata.",
     **COMMON,

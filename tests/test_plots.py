@@ -1,13 +1,16 @@
 """Evaluation plots and daily charts say what a reader needs: AUC/AP, prevalence, bin counts, classes, n per row."""
 
+import xml.etree.ElementTree as ET
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
 from models import evaluation
-from models.daily_charts import daily_charts
+from models.daily_charts import daily_charts, inline
+from models.spec import load_policy
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +65,47 @@ def test_scores_by_population_coloured_by_class_with_n(plt):
     assert len(colours) == 2
 
 
-def test_daily_charts_are_keyed_by_partition(tmp_path):
+def _bars(svg: Path) -> dict[str, tuple[float, float]]:
+    """Each bar's tooltip -> (x, height) in pixels."""
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.parse(svg).getroot()
+    return {
+        r.find("s:title", ns).text: (float(r.get("x")), float(r.get("height")))
+        for r in root.iterfind("s:rect", ns)
+        if r.find("s:title", ns) is not None
+    }
+
+
+def test_daily_charts_are_keyed_by_partition_and_count_what_they_show(tmp_path):
     day = date(2026, 3, 17)
-    scores = pl.DataFrame({"score": [0.1, 0.5, 0.95]})
+    scores = pl.DataFrame({"score": [0.01, 0.02, 0.03] * 40 + [0.5, 0.97]})
     actions = pl.DataFrame(
-        {"date": [day - timedelta(days=i) for i in (0, 3, 40)], "action": ["suspend", "monitor", "suspend"]}
+        {
+            "date": [day - timedelta(days=i) for i in (0, 0, 0, 3, 40)],
+            "action": ["suspend", "monitor", "monitor", "monitor", "suspend"],
+        }
     )
     files = daily_charts(tmp_path, day, scores, actions)
-    assert [f.name for f in files] == ["2026-03-17-scores.png", "2026-03-17-actions-30d.png"]
-    assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)
+    assert [f.name for f in files] == ["2026-03-17-scores.svg", "2026-03-17-actions-30d.svg"]
+
+    hist = _bars(files[0])
+    assert set(hist) == {"0.00-0.05: 120 accounts", "0.50-0.55: 1 accounts", "0.95-1.00: 1 accounts"}
+    assert hist["0.00-0.05: 120 accounts"][1] > 5 * hist["0.50-0.55: 1 accounts"][1]  # log scale, one still shows
+    assert "Scores on 2026-03-17 (n=122)" in files[0].read_text()
+
+    bars = _bars(files[1])
+    # The 40-day-old suspension is outside the window; the day's bars stack in the policy's order.
+    assert set(bars) == {"2026-03-17: 1 suspend", "2026-03-17: 2 monitor", "2026-03-14: 1 monitor"}
+    assert bars["2026-03-17: 2 monitor"][1] == pytest.approx(2 * bars["2026-03-17: 1 suspend"][1], abs=0.2)
+    assert bars["2026-03-14: 1 monitor"][0] < bars["2026-03-17: 1 suspend"][0]
+    assert bars["2026-03-17: 1 suspend"][0] == bars["2026-03-17: 2 monitor"][0]
+    text = files[1].read_text()
+    assert all(f">{action}<" in text for action in load_policy().strength_order())  # the legend
+    assert inline(files[1]).startswith("![2026-03-17-actions-30d.svg](data:image/svg+xml;base64,")
+
+
+def test_daily_charts_of_a_quiet_day(tmp_path):
+    day = date(2026, 3, 2)
+    files = daily_charts(tmp_path, day, pl.DataFrame({"score": []}, schema={"score": pl.Float64}), None)
+    assert [_bars(f) for f in files] == [{}, {}]
+    assert "Actions per day, 30 days to 2026-03-02" in files[1].read_text()

@@ -59,8 +59,8 @@ def test_a_copied_warehouse_folder_answers_queries(raw_copy, tmp_path, monkeypat
     runner = Runner(str(raw_copy), str(original), instance=dg.DagsterInstance.ephemeral())
     runner.run_day(date(2026, 3, 2))
     moved = tmp_path / "elsewhere" / "warehouse"
-    charts = sorted(p.name for p in (original / "reports" / "daily").glob("*.png"))
-    assert charts == ["2026-03-02-actions-30d.png", "2026-03-02-scores.png"]  # the daily summary's charts
+    charts = sorted(p.name for p in (original / "reports" / "daily").glob("*.svg"))
+    assert charts == ["2026-03-02-actions-30d.svg", "2026-03-02-scores.svg"]  # the daily summary's charts
     shutil.copytree(original, moved)
     shutil.rmtree(original)  # nothing may still point at the old folder
     views = [v.stem for v in describe.VIEWS_DIR.glob("*.sql")]
