@@ -24,6 +24,10 @@ def settle(publishing: bool, checks: bool = True) -> None:
     Call with collection disabled since the process started, so that imports do not collect over each other.
     """
     if publishing:
+        # Dagster's run storage imports its daemon module, which loads structlog's console renderer, which loads
+        # rich where it is installed (0.1-0.15 s); neither Dagster's runs nor this project use rich. Later imports of
+        # it raise ImportError, which structlog takes as rich not being installed.
+        sys.modules.setdefault("rich", None)  # type: ignore[arg-type]
         if checks:
             from pipelines.quality import start_checker
 

@@ -1,5 +1,6 @@
 """The command line for an operator: dates explained, missing input named, demo honest about resetting."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -145,6 +146,28 @@ def test_processes_of_their_own_settle_their_libraries_and_exit_cleanly(
     assert int(frozen) > (150_000 if settled else 0)
     assert int(collections) <= 2  # imports with collection on ran eight or more
     assert "leaked" not in done.stderr
+
+
+def test_a_publishing_process_leaves_rich_unloaded_and_dagster_storage_works(tmp_path):
+    """Dagster's run storage pulls in structlog's console renderer, which loads rich where installed; a process
+    that publishes days does without it, and Dagster's instance still opens and reads its runs."""
+    code = f"""
+import sys
+from pipelines.process import settle
+
+settle(publishing=True, checks=False)
+from pipelines.runner import local_instance
+
+instance = local_instance(__import__("pathlib").Path({str(tmp_path)!r}))
+import structlog.dev
+
+print(sys.modules.get("rich") is None, structlog.dev.rich is None, len(instance.get_runs()))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # a fresh instance in tmp_path
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True", "0"]
+    assert (tmp_path / "dagster_home" / "dagster.yaml").exists()
 
 
 def test_an_instance_file_distill_guard_wrote_is_brought_up_to_date(tmp_path):
