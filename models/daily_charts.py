@@ -2,7 +2,8 @@
 
 Written as SVG by hand rather than drawn with matplotlib: they are on every published day's path, where importing
 and drawing with matplotlib took about 0.5 s of a day run in its own process. Each bar carries its count as a
-tooltip. The evaluation report, drawn once per evaluation, keeps matplotlib.
+tooltip where the file is opened itself (inlined as an image in the UI's metadata, an SVG shows no tooltips). The
+evaluation report, drawn once per evaluation, keeps matplotlib.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from models.reasons import plural
 from models.spec import load_policy
 
 ORDER = load_policy().strength_order()  # strongest first, as models/policy.yaml ranks them
@@ -23,7 +25,7 @@ COLOURS = ["#7b241c", "#c0392b", "#e67e22", "#8e44ad", "#f1c40f", "#95a5a6"]
 WINDOW_DAYS = 30
 BINS = 20
 # Plot area inside each chart: left, top, right and bottom margins in pixels (room for titles and tick labels).
-MARGIN = (52, 28, 14, 36)
+MARGIN = (46, 28, 14, 36)
 LEGEND_WIDTH = 120
 
 
@@ -45,14 +47,14 @@ def score_histogram(day: date, scores: np.ndarray) -> str:
     """Accounts per score bin of width 0.05, on a log scale (the day's few high scores beside thousands of low)."""
     counts, edges = np.histogram(scores, bins=np.linspace(0, 1, BINS + 1))
     width, height = 315, 182
-    chart = _Chart(width, height, f"Scores on {day} (n={len(scores)})", "score", "accounts (log)")
-    top = max(1, math.ceil(math.log10(max(1, counts.max())) + 0.01))  # decades on the axis, at least one
+    chart = _Chart(width, height, f"Scores on {day} (n={len(scores):,})", "score", "accounts (log)")
+    top = math.floor(math.log10(max(1, counts.max()))) + 1  # decades on the axis: the largest bin below the top
     for k in range(top + 1):
-        chart.y_tick(k / top, f"{10**k:,}")
+        chart.y_tick(k / top, _short(10**k))
     for i, n in enumerate(counts):
         if n:  # a log axis starts at one account
-            level = max(math.log10(n) / top, 0.02)
-            chart.bar(i / BINS, 1 / BINS, 0, level, "#2471a3", f"{edges[i]:.2f}-{edges[i + 1]:.2f}: {n:,} accounts")
+            label = f"{edges[i]:.2f}-{edges[i + 1]:.2f}: {plural(n, 'account')}"
+            chart.bar(i / BINS, 1 / BINS, 0, math.log10(n) / top, "#2471a3", label)
     for x in (0, 0.5, 1):
         chart.x_tick(x, f"{x:g}")
     return chart.svg()
@@ -66,19 +68,26 @@ def action_bars(day: date, days: list[date], counts: dict[str, np.ndarray]) -> s
     step = _nice_step(totals.max())
     top = max(step, math.ceil(totals.max() / step) * step)
     for v in range(0, int(top) + 1, int(step)):
-        chart.y_tick(v / top, f"{v:,}")
+        chart.y_tick(v / top, _short(v))
     slot = 1 / len(days)
-    bottom = np.zeros(len(days))
+    drawn = np.zeros(len(days))  # each day's stack so far, as a fraction of the axis
     for action, colour in zip(ORDER, COLOURS, strict=False):
         for i, n in enumerate(counts[action]):
             if n:
-                label = f"{days[i]}: {int(n):,} {action}"
-                chart.bar(i * slot + 0.1 * slot, 0.8 * slot, bottom[i] / top, (bottom[i] + n) / top, colour, label)
-        bottom += counts[action]
+                label = f"{days[i]}: {action}, {plural(n, 'account')}"
+                drawn[i] = chart.bar(i * slot + 0.1 * slot, 0.8 * slot, drawn[i], drawn[i] + n / top, colour, label)
     chart.x_tick(0.5 * slot, days[0].isoformat(), "start")
     chart.x_tick(1 - 0.5 * slot, days[-1].isoformat(), "end")
     chart.legend(list(zip(ORDER, COLOURS, strict=False)))
     return chart.svg()
+
+
+def _short(n: int) -> str:
+    """Tick labels that fit the margin: 950, 1.5k, 20k, 1M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.3g}{suffix}"
+    return str(n)
 
 
 def _nice_step(peak: float) -> float:
@@ -109,12 +118,16 @@ class _Chart:
     def _y(self, f: float) -> float:
         return self.y0 - f * self.h
 
-    def bar(self, x: float, w: float, lo: float, hi: float, colour: str, label: str) -> None:
-        y = self._y(hi)
+    def bar(self, x: float, w: float, lo: float, hi: float, colour: str, label: str) -> float:
+        """A bar from ``lo`` to ``hi``, at least one pixel tall so that a handful of suspensions under a day's
+        thousands of monitored accounts, or one account on a log axis, stays visible; the top it drew to."""
+        bottom = self._y(lo)
+        y = min(self._y(hi), bottom - 1)
         self.parts.append(
-            f'<rect x="{self._x(x):.1f}" y="{y:.1f}" width="{w * self.w:.1f}" height="{self._y(lo) - y:.1f}" '
+            f'<rect x="{self._x(x):.1f}" y="{y:.1f}" width="{w * self.w:.1f}" height="{bottom - y:.1f}" '
             f'fill="{colour}"><title>{escape(label)}</title></rect>'
         )
+        return (self.y0 - y) / self.h
 
     def x_tick(self, f: float, label: str, anchor: str = "middle") -> None:
         x = self._x(f)

@@ -65,12 +65,12 @@ def test_scores_by_population_coloured_by_class_with_n(plt):
     assert len(colours) == 2
 
 
-def _bars(svg: Path) -> dict[str, tuple[float, float]]:
-    """Each bar's tooltip -> (x, height) in pixels."""
+def _bars(svg: Path) -> dict[str, tuple[float, float, float]]:
+    """Each bar's tooltip -> (x, y, height) in pixels."""
     ns = {"s": "http://www.w3.org/2000/svg"}
     root = ET.parse(svg).getroot()
     return {
-        r.find("s:title", ns).text: (float(r.get("x")), float(r.get("height")))
+        r.find("s:title", ns).text: (float(r.get("x")), float(r.get("y")), float(r.get("height")))
         for r in root.iterfind("s:rect", ns)
         if r.find("s:title", ns) is not None
     }
@@ -78,7 +78,7 @@ def _bars(svg: Path) -> dict[str, tuple[float, float]]:
 
 def test_daily_charts_are_keyed_by_partition_and_count_what_they_show(tmp_path):
     day = date(2026, 3, 17)
-    scores = pl.DataFrame({"score": [0.01, 0.02, 0.03] * 40 + [0.5, 0.97]})
+    scores = pl.DataFrame({"score": [0.01] * 100 + [0.52] * 10 + [0.97]})
     actions = pl.DataFrame(
         {
             "date": [day - timedelta(days=i) for i in (0, 0, 0, 3, 40)],
@@ -89,19 +89,36 @@ def test_daily_charts_are_keyed_by_partition_and_count_what_they_show(tmp_path):
     assert [f.name for f in files] == ["2026-03-17-scores.svg", "2026-03-17-actions-30d.svg"]
 
     hist = _bars(files[0])
-    assert set(hist) == {"0.00-0.05: 120 accounts", "0.50-0.55: 1 accounts", "0.95-1.00: 1 accounts"}
-    assert hist["0.00-0.05: 120 accounts"][1] > 5 * hist["0.50-0.55: 1 accounts"][1]  # log scale, one still shows
-    assert "Scores on 2026-03-17 (n=122)" in files[0].read_text()
+    assert set(hist) == {"0.00-0.05: 100 accounts", "0.50-0.55: 10 accounts", "0.95-1.00: 1 account"}
+    # A log scale: 100 accounts stand twice as tall as 10; one account still shows.
+    assert hist["0.00-0.05: 100 accounts"][2] == pytest.approx(2 * hist["0.50-0.55: 10 accounts"][2], abs=0.2)
+    assert hist["0.95-1.00: 1 account"][2] == 1.0
+    assert "Scores on 2026-03-17 (n=111)" in files[0].read_text()
 
     bars = _bars(files[1])
-    # The 40-day-old suspension is outside the window; the day's bars stack in the policy's order.
-    assert set(bars) == {"2026-03-17: 1 suspend", "2026-03-17: 2 monitor", "2026-03-14: 1 monitor"}
-    assert bars["2026-03-17: 2 monitor"][1] == pytest.approx(2 * bars["2026-03-17: 1 suspend"][1], abs=0.2)
-    assert bars["2026-03-14: 1 monitor"][0] < bars["2026-03-17: 1 suspend"][0]
-    assert bars["2026-03-17: 1 suspend"][0] == bars["2026-03-17: 2 monitor"][0]
+    # The 40-day-old suspension is outside the window; the day's stack has the strongest action at the bottom.
+    suspend, monitor = bars["2026-03-17: suspend, 1 account"], bars["2026-03-17: monitor, 2 accounts"]
+    assert set(bars) == {
+        "2026-03-17: suspend, 1 account",
+        "2026-03-17: monitor, 2 accounts",
+        "2026-03-14: monitor, 1 account",
+    }
+    assert monitor[2] == pytest.approx(2 * suspend[2], abs=0.2)
+    assert suspend[1] + suspend[2] == pytest.approx(182 - 36, abs=0.1)  # on the axis
+    assert monitor[1] + monitor[2] == pytest.approx(suspend[1], abs=0.1)  # on the suspension
+    assert bars["2026-03-14: monitor, 1 account"][0] < suspend[0] == monitor[0]
     text = files[1].read_text()
     assert all(f">{action}<" in text for action in load_policy().strength_order())  # the legend
     assert inline(files[1]).startswith("![2026-03-17-actions-30d.svg](data:image/svg+xml;base64,")
+
+
+def test_a_few_strong_actions_under_many_weak_ones_stay_visible(tmp_path):
+    day = date(2026, 3, 17)
+    actions = pl.DataFrame({"date": [day] * 100_003, "action": ["suspend"] * 3 + ["monitor"] * 100_000})
+    bars = _bars(daily_charts(tmp_path, day, pl.DataFrame({"score": [0.5]}), actions)[1])
+    suspend, monitor = bars["2026-03-17: suspend, 3 accounts"], bars["2026-03-17: monitor, 100,000 accounts"]
+    assert suspend[2] == 1.0 and monitor[1] + monitor[2] == pytest.approx(suspend[1], abs=0.1)
+    assert ">100k<" in (tmp_path / "2026-03-17-actions-30d.svg").read_text()  # tick labels fit the margin
 
 
 def test_daily_charts_of_a_quiet_day(tmp_path):
