@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
-from features.account_day import SQL_DIR, connect
+from features.account_day import DEFAULT_MEMORY_LIMIT, SQL_DIR, connect
 from features.raw import RawWarehouse
 from features.request_ids import RequestIdIndex
 from features.store import Store
@@ -56,7 +56,7 @@ class EnforcementWarehouse(dg.ConfigurableResource):
     folder: str = Field(description="Warehouse folder; the analysts' database is <folder>/distill_guard.duckdb.")
     threads: int = Field(default=0, description="DuckDB threads for feature SQL (0: all cores).")
     memory_limit: str = Field(
-        default="", description="DuckDB memory limit for feature SQL, e.g. '6GB' (empty: 2.8GB)."
+        default="", description=f"DuckDB memory limit for feature SQL, e.g. '6GB' (empty: {DEFAULT_MEMORY_LIMIT})."
     )
     retire_after_hours: float = Field(
         default=24.0,
