@@ -153,12 +153,13 @@ def test_a_publishing_process_leaves_rich_unloaded_and_dagster_storage_works(tmp
     that publishes days does without it, and Dagster's instance still opens and reads its runs."""
     code = f"""
 import sys
+from pathlib import Path
 from pipelines.process import settle
 
 settle(publishing=True, checks=False)
 from pipelines.runner import local_instance
 
-instance = local_instance(__import__("pathlib").Path({str(tmp_path)!r}))
+instance = local_instance(Path({str(tmp_path)!r}))
 import structlog.dev
 
 print(sys.modules.get("rich") is None, structlog.dev.rich is None, len(instance.get_runs()))
