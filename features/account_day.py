@@ -161,6 +161,12 @@ def account_day(
     return out
 
 
+def model_use(con: duckdb.DuckDBPyConnection, derived: Path, day: date) -> pl.DataFrame:
+    """Requests per model of the day and the first of them (``feat_model_use``), for the release calendar."""
+    con.read_parquet(str(derived)).create_view("derived", replace=True)
+    return _run(con, "features/feat_model_use", day)
+
+
 def materialised(out: dict[str, pl.DataFrame | duckdb.DuckDBPyRelation]) -> dict[str, pl.DataFrame]:
     """``account_day``'s outputs as Polars frames, for a small day read in full (tests, a notebook)."""
     return {k: v.pl() if isinstance(v, duckdb.DuckDBPyRelation) else v for k, v in out.items()}

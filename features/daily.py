@@ -13,12 +13,11 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from features import sharing
-from features.account_day import account_day, account_window, derive_day
+from features import releases, sharing
+from features.account_day import account_day, account_window, derive_day, model_use
 from features.contract import ACCOUNTS
 from features.coordination import WAKE, WAKE_COLUMNS, WINDOW_DAYS, Coordination, coordinate
 from features.raw import RawWarehouse, scan_contract
-from features.releases import load_releases
 from features.store import Store
 
 # Identifier and text columns that travel with the features but are not model inputs.
@@ -36,6 +35,7 @@ NON_FEATURES = {
 # Derived requests are the one per-request intermediate; older days are not read again.
 DERIVED_RETENTION_DAYS = 3
 DERIVED = "request_derivations"  # the stored table of per-request derivations
+MODEL_USE = "model_use"  # requests per model and day, the traffic's record of releases
 CLUSTERS = "coordination_clusters"  # clusters as coordination finds them, before scoring
 
 
@@ -45,12 +45,20 @@ def derive(raw: RawWarehouse, store: Store, day: date) -> None:
 
 
 def account_features_1d(con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
-    releases = load_releases(raw.files("releases"))
-    out = account_day(con, store.path(DERIVED, day), raw.ready_files("accounts", day), day, releases)
+    store.write(MODEL_USE, day, model_use(con, store.path(DERIVED, day), day))
+    calendar = release_calendar(raw, store, day)
+    out = account_day(con, store.path(DERIVED, day), raw.ready_files("accounts", day), day, calendar)
     store.write("features_1d", day, out["features_1d"])
     store.write("templates", day, out["templates"])
     store.write("sync", day, out["sync"])
     return out["features_1d"]
+
+
+def release_calendar(raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
+    """The release calendar at the end of ``day``: ``<raw>/releases`` where it lists a model, else the dating from
+    the stored model use of the days up to ``day`` (written first by each engine)."""
+    use = store.read(MODEL_USE, day - timedelta(days=releases.USE_DAYS - 1), day)
+    return releases.calendar(releases.load_releases(raw.files("releases")), use, day)
 
 
 def coordination(

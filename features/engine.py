@@ -2,8 +2,8 @@
 
 ``embedded`` (default) runs them in this process with Polars and DuckDB; ``spark`` runs them on Apache Spark
 (features/spark_engine.py, imported only when chosen, so the default path needs no JVM). Both read the raw
-partitions of the same root and leave the account-day outputs (features_1d, templates, sync) in the same Store
-partitions; everything after them (coordination, scoring, policy, publication) is the same code.
+partitions of the same root and leave the account-day outputs (model_use, features_1d, templates, sync) in the
+same Store partitions; everything after them (coordination, scoring, policy, publication) is the same code.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class Engine(Protocol):
     def account_features_1d(
         self, con: duckdb.DuckDBPyConnection, raw: RawWarehouse, store: Store, day: date
     ) -> pl.DataFrame:
-        """Write the day's features_1d, templates and sync tables (the store refuses others); returns features_1d."""
+        """Write the day's model_use, features_1d, templates and sync tables (the store refuses others); returns
+        features_1d."""
 
 
 def summarise(derived: pl.LazyFrame) -> dict:

@@ -21,10 +21,10 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from features import contract, reference
+from features.daily import MODEL_USE, release_calendar
 from features.derivations import derive_requests
 from features.engine import DERIVED_KIND, SPARK_SUBFOLDER
 from features.raw import RawWarehouse
-from features.releases import load_releases
 from features.spark_sql import spark_sql
 from features.store import Store
 
@@ -155,20 +155,24 @@ class SparkEngine:
         return row.first().asDict()
 
     def account_features_1d(self, con, raw: RawWarehouse, store: Store, day: date) -> pl.DataFrame:
-        out = self.account_day(raw, store, day)
         # UTC, as the embedded engine's DuckDB writes them: days of both engines concatenate
+        utc = pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone("UTC")
+        self.spark.read.parquet(self.derived_path(store, day)).createOrReplaceTempView("derived")
+        use = _collect(self.spark.sql(spark_sql("features/feat_model_use"), args={"day": day}))
+        store.write(MODEL_USE, day, use.with_columns(utc))  # before the calendar, which reads it back
+        out = self.account_day(raw, store, day, release_calendar(raw, store, day))
         for kind in ("features_1d", "templates", "sync"):
-            frame = out[kind].with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone("UTC"))
-            store.write(kind, day, frame)
+            store.write(kind, day, out[kind].with_columns(utc))
         return out["features_1d"]
 
-    def account_day(self, raw: RawWarehouse, store: Store, day: date) -> dict[str, pl.DataFrame]:
-        """feat_account_day, _account_org, _templates, _sync_buckets, _user_agent, feat_org and feat_release, as the
-        embedded engine runs them."""
+    def account_day(
+        self, raw: RawWarehouse, store: Store, day: date, releases: pl.DataFrame
+    ) -> dict[str, pl.DataFrame]:
+        """feat_account_day, _account_org, _templates, _sync_buckets, _user_agent, feat_org and feat_release (on
+        the ``releases`` calendar), as the embedded engine runs them."""
         spark = self.spark
         read_contract(spark, raw.ready_files("accounts", day), contract.ACCOUNTS).createOrReplaceTempView("accounts")
         spark.read.parquet(self.derived_path(store, day)).createOrReplaceTempView("derived")
-        releases = load_releases(raw.files("releases"))
         spark.createDataFrame(
             releases.to_arrow().to_pandas(), schema="model string, released_at timestamp"
         ).createOrReplaceTempView("releases")

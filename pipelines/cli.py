@@ -365,6 +365,7 @@ def cmd_evaluate(args) -> int:
             modes,
             variant=args.variant or "wide",
             progress=print,
+            release_calendar=not args.no_release_calendar,
         )
         print(f"evaluation summary: {path}")
         return 0
@@ -378,6 +379,7 @@ def cmd_evaluate(args) -> int:
         start=args.start,
         corpus=corpus,
         variant=args.variant or "base",
+        release_calendar=not args.no_release_calendar,
     )
     print(f"evaluation report: {path}")
     return 0
@@ -657,6 +659,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated world: base (the sample's populations), wide (look-alikes of every campaign type, "
         "randomised per seed) or multilingual (the wide world in nine languages, reported per language); "
         "default wide with --seeds, else base",
+    )
+    e.add_argument(
+        "--no-release-calendar",
+        action="store_true",
+        help="leave out the worlds' model-release calendar (<raw>/releases), which the input contract does not "
+        "promise: releases are then dated from the traffic alone",
     )
     e.set_defaults(fn=cmd_evaluate)
     return p

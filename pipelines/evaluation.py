@@ -21,16 +21,27 @@ from simulator.world import WIDE_HARD_NEGATIVES
 
 
 def evaluate(
-    out: Path, seed: int, days: int, scale: float, start: date, corpus: Path | None = None, variant: str = "base"
+    out: Path,
+    seed: int,
+    days: int,
+    scale: float,
+    start: date,
+    corpus: Path | None = None,
+    variant: str = "base",
+    release_calendar: bool = True,
 ) -> Path:
     """`distill-guard evaluate`: simulate ``seed``, replay it through the runner (the product's own assets:
-    cold-start rules until labels allow training, then the detector), and write metrics.json and report.md."""
+    cold-start rules until labels allow training, then the detector), and write metrics.json and report.md.
+    Without ``release_calendar`` the world's log warehouse has no ``releases`` table, as one built to the input
+    contract alone would not."""
     out = Path(out)
     raw, wh = out / "data", out / "warehouse"
     for p in (raw, wh):
         if p.exists():
             shutil.rmtree(p)
     simulate(raw, start, days, scale, seed, corpus, progress=False, variant=variant)
+    if not release_calendar:
+        shutil.rmtree(raw / "releases", ignore_errors=True)
     runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
     all_days = runner.raw.days()
     trained = replay(runner, all_days)
@@ -47,6 +58,7 @@ def evaluate(
             "start": start.isoformat(),
             "corpus": str(corpus) if corpus else None,
             "variant": variant,
+            "release_calendar": (raw / "releases").exists(),
         }
     )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
@@ -65,6 +77,7 @@ def evaluate_worlds(
     corpus_modes: list[bool],
     variant: str = "wide",
     progress=None,
+    release_calendar: bool = True,
 ) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -72,7 +85,7 @@ def evaluate_worlds(
     for seed in seeds:
         for with_corpus in corpus_modes:
             name = f"seed-{seed}" + ("-corpus" if with_corpus else "")
-            evaluate(out / name, seed, days, scale, start, corpus if with_corpus else None, variant)
+            evaluate(out / name, seed, days, scale, start, corpus if with_corpus else None, variant, release_calendar)
             metrics = json.loads((out / name / "metrics.json").read_text())
             worlds.append({**metrics, "world": name})
             write_summary(out, worlds)

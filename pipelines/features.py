@@ -44,6 +44,15 @@ def request_derivations(
     name="account_day_features",
     specs=[
         table_spec(
+            daily.MODEL_USE,
+            STORE,
+            INTERMEDIATE,
+            "Requests per model of the day and the first of them: the traffic dates the releases the calendar "
+            "(<raw>/releases) does not list (features/releases.py).",
+            {"duckdb", "sql", "spark"},
+            deps=[request_derivations],
+        ),
+        table_spec(
             "features_1d",
             STORE,
             INTERMEDIATE,
@@ -84,7 +93,7 @@ def account_day_features(
         median_top_template_share=float(feats["acct_top_template_share_1d"].median() or 0),
         engine=engine.chosen,
     )
-    for table in ("templates", "sync"):  # scanned: their row counts come from the Parquet footers
+    for table in (daily.MODEL_USE, "templates", "sync"):  # scanned: their row counts come from the Parquet footers
         yield reported(table, store.scan(table, day, day))
 
 

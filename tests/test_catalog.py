@@ -46,6 +46,7 @@ def test_every_sql_file_parses_and_runs(published_sample, tmp_path):
         "feat_account_org",
         "feat_org",
         "feat_release",
+        "feat_model_use",
     }
     for p in feature_sql:
         parsed = con.execute(

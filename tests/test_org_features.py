@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from features.account_day import account_day, connect, derive_day
-from features.releases import BadReleases, load_releases
+from features.releases import QUIET_DAYS, BadReleases, calendar, dated, load_releases
 from simulator.generate import ACCOUNT_SCHEMA, REQUEST_SCHEMA, _write
 from tests.test_account_features import requests_frame
 
@@ -107,3 +107,49 @@ def test_bad_release_calendar_names_file_column_and_rule(tmp_path):
     with pytest.raises(BadReleases, match=r"r.parquet: column 'released_at' breaks rule 'required_column'"):
         load_releases([str(tmp_path / "r.parquet")])
     assert load_releases([]).is_empty()
+
+
+def use_rows(days: dict[int, dict[str, int]]) -> pl.DataFrame:
+    """Stored model use: for each day offset from DAY, requests per model (first request at 09:00 that day)."""
+    return pl.DataFrame(
+        [
+            (DAY + timedelta(days=k), model, n, T0 + timedelta(days=k, hours=9))
+            for k, per_model in days.items()
+            for model, n in per_model.items()
+        ],
+        orient="row",
+        schema={"date": pl.Date, "model": pl.String, "n_requests": pl.Int64, "first_ts": pl.Datetime("us", "UTC")},
+    )
+
+
+def test_traffic_dates_a_release_after_quiet_days_on_record():
+    quiet = {k: {"atlas-3": 5000} for k in range(-QUIET_DAYS, 0)}
+    use = use_rows({**quiet, 0: {"atlas-3": 4000, "atlas-4": 1000}, 1: {"atlas-3": 3000, "atlas-4": 2000}})
+    assert dated(use, DAY + timedelta(days=1)).rows() == [("atlas-4", T0 + timedelta(hours=9))]
+    assert dated(use, DAY - timedelta(days=1)).is_empty(), "a release is not known before its first request"
+    short = use.filter(pl.col("date") != DAY - timedelta(days=QUIET_DAYS))
+    assert dated(short, DAY).is_empty(), "a day missing from the record leaves too few quiet days to date it"
+    trickle = use_rows({**quiet, 0: {"atlas-3": 5000, "atlas-4": 3}})
+    assert dated(trickle, DAY).is_empty(), "three requests to a model some account comes back to are no release"
+    assert dated(None, DAY).is_empty()
+
+
+def test_the_calendar_wins_for_the_models_it_lists():
+    quiet = {k: {"atlas-3": 5000} for k in range(-QUIET_DAYS, 0)}
+    use = use_rows({**quiet, 0: {"atlas-3": 4000, "atlas-4": 1000, "atlas-6": 500}})
+    merged = calendar(RELEASES, use, DAY)  # atlas-4 listed (two days earlier), atlas-6 not
+    assert dict(merged.rows()) == {**dict(RELEASES.rows()), "atlas-6": T0 + timedelta(hours=9)}
+    assert calendar(RELEASES, None, DAY).equals(RELEASES.sort("model", "released_at"))
+
+
+def test_a_warehouse_without_a_calendar_dates_the_release_from_its_traffic(published_sample, sample_raw):
+    assert not (sample_raw / "releases").exists(), "the bundled sample has no calendar"
+    requests = pl.scan_parquet(sample_raw / "requests" / "**" / "*.parquet", hive_partitioning=False)
+    first = requests.group_by("model").agg(pl.col("ts").min().dt.date()).collect()
+    new = first.filter(pl.col("ts") > min(published_sample["days"]))
+    assert new.height == 1, "one model comes into use during the sample"
+    release = new["ts"].item()
+    since = published_sample["account_features"].group_by("date").agg(pl.col("release_days_since").unique())
+    days_since = {d: v for d, v in since.iter_rows()}
+    assert all(v == [365] for d, v in days_since.items() if d < release), "no release before the first request"
+    assert days_since[release] == [0] and days_since[release + timedelta(days=1)] == [1]

@@ -25,11 +25,15 @@ SEED, DAYS, SCALE = 5, 14, 0.2
 CEILING = dict.fromkeys(WIDE_HARD_NEGATIVES, 0.0)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> dict:
+@pytest.fixture(scope="module", params=[True, False], ids=["release-calendar", "contract-only"])
+def world(request, tmp_path_factory) -> dict:
+    """The world with its release calendar, and without it as a log warehouse built to the contract alone (the
+    traffic dates the release)."""
     out = tmp_path_factory.mktemp("persona-world")
-    evaluate(out, SEED, DAYS, SCALE, date(2026, 4, 6), None, "wide")
-    return json.loads((out / "metrics.json").read_text())
+    evaluate(out, SEED, DAYS, SCALE, date(2026, 4, 6), None, "wide", release_calendar=request.param)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["release_calendar"] is request.param
+    return metrics
 
 
 def test_no_legitimate_account_is_suspended(world):
