@@ -77,6 +77,13 @@ def test_account_day_features_agree(both):
             assert e[col].equals(s[col]), col  # counts, ids, strings: exact
 
 
+def test_model_use_agrees(both):
+    # The release calendar reads it back: the same counts and first requests, in the same column types.
+    e, s = (both[n]["store"].read("model_use", DAYS[0], DAYS[1]).sort("date", "model") for n in ("embedded", "spark"))
+    assert e.height >= 4 and e.schema == s.schema
+    assert e.equals(s)
+
+
 def test_template_history_and_lockstep_cells_agree(both):
     stores = {n: both[n]["store"] for n in both}
     shapes, schemas = {}, {}
