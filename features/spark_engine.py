@@ -169,10 +169,10 @@ class SparkEngine:
         self, raw: RawWarehouse, store: Store, day: date, releases: pl.DataFrame
     ) -> dict[str, pl.DataFrame]:
         """feat_account_day, _account_org, _templates, _sync_buckets, _user_agent, feat_org and feat_release (on
-        the ``releases`` calendar), as the embedded engine runs them."""
+        the ``releases`` calendar), as the embedded engine runs them, over the ``derived`` view of the day that
+        ``account_features_1d`` made."""
         spark = self.spark
         read_contract(spark, raw.ready_files("accounts", day), contract.ACCOUNTS).createOrReplaceTempView("accounts")
-        spark.read.parquet(self.derived_path(store, day)).createOrReplaceTempView("derived")
         spark.createDataFrame(
             releases.to_arrow().to_pandas(), schema="model string, released_at timestamp"
         ).createOrReplaceTempView("releases")

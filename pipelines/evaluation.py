@@ -32,8 +32,8 @@ def evaluate(
 ) -> Path:
     """`distill-guard evaluate`: simulate ``seed``, replay it through the runner (the product's own assets:
     cold-start rules until labels allow training, then the detector), and write metrics.json and report.md.
-    Without ``release_calendar`` the world's log warehouse has no ``releases`` table, as one built to the input
-    contract alone would not."""
+    Without ``release_calendar`` the world's log warehouse has no ``releases`` table, like one built to the input
+    contract alone."""
     out = Path(out)
     raw, wh = out / "data", out / "warehouse"
     for p in (raw, wh):
