@@ -21,13 +21,66 @@ def _pct(x) -> str:
 
 
 def _n(x) -> str:
-    return f"{int(round(float(x))):,}"
+    return f"{_count(x):,}"
+
+
+def _count(x) -> int:
+    return int(round(float(x)))
+
+
+def _bits(x) -> float:
+    """An entropy as a number of equally used outcomes (2^bits); SQL's -sum(p log p) of one outcome is -0.0."""
+    return 2 ** min(max(float(x), 0.0), 60.0)
+
+
+def _spread_over_hours(r) -> str:
+    hours = min(_bits(r["acct_hour_entropy_1d"]), 24.0)
+    if hours < 1.5:
+        return f"{'all' if hours < 1.05 else 'nearly all'} of the day's requests in one hour"
+    if hours >= 20:
+        return f"requests spread evenly around the clock (as over {hours:.0f} of the day's 24 hours)"
+    return f"requests spread over the day as evenly as over {hours:.0f} of its 24 hours"
+
+
+def _variety(r) -> str:
+    templates = _bits(r["acct_template_entropy_1d"])
+    if templates < 1.5:
+        return f"{'every' if templates < 1.05 else 'nearly every'} prompt follows one template"
+    return f"prompts as varied as {plural(templates, 'equally used template')}"
+
+
+def _templates_per_1k(r) -> str:
+    per_1k = float(r["acct_templates_per_1k_1d"])
+    if per_1k >= 1.5:
+        return f"{_n(per_1k)} distinct templates per 1,000 prompts"
+    # A large account's few templates: "0 distinct templates per 1,000 prompts" would read as none.
+    return f"one distinct template per {_n(1000 / max(per_1k, 1e-3))} prompts"
+
+
+def _gaps(r) -> str:
+    cv = float(r["acct_interarrival_cv_1d"])
+    if cv == 0:
+        return (
+            "a single request today"
+            if float(r.get("acct_req_count_1d") or 0) <= 1
+            else "requests at exactly regular intervals"
+        )
+    if cv < 0.5:
+        return f"requests at near-regular intervals (gaps vary by {_pct(cv)} of their mean)"
+    if cv > 2:
+        return f"requests in bursts (gaps vary by {cv:.1f} times their mean)"
+    return f"gaps between requests vary by {_pct(cv)} of their mean"
 
 
 def plural(x, word: str, many: str | None = None) -> str:
     """``1 account``, ``2 accounts``, ``1,204 requests`` (``many`` for irregular plurals)."""
-    n = int(round(float(x)))
+    n = _count(x)
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def _some(x, word: str, many: str | None = None) -> str:
+    """``plural``, with none as ``no accounts`` rather than ``0 accounts``."""
+    return plural(x, word, many) if _count(x) else f"no {many or word + 's'}"
 
 
 def plural_expr(expr: pl.Expr, word: str) -> pl.Expr:
@@ -107,32 +160,40 @@ SENTENCES = {
         f"reasoning requested on {_pct(r['acct_thinking_share_7d'])} of the week's requests"
     ),
     "acct_thinking_budget_mean_1d": lambda r: (
-        f"mean reasoning budget of {_n(r['acct_thinking_budget_mean_1d'])} tokens"
+        f"mean reasoning budget of {plural(r['acct_thinking_budget_mean_1d'], 'token')}"
+        if _count(r["acct_thinking_budget_mean_1d"])
+        else "no reasoning budget requested"
     ),
-    "acct_near_max_share_1d": lambda r: f"{_pct(r['acct_near_max_share_1d'])} of responses ran to max_tokens",
+    "acct_near_max_share_1d": lambda r: (
+        f"{_pct(r['acct_near_max_share_1d'])} of responses ran to the output-token limit the request set"
+    ),
     "acct_out_in_ratio_1d": lambda r: f"{float(r['acct_out_in_ratio_1d']):.1f} output tokens per input token",
-    "acct_output_tokens_1d": lambda r: f"{plural(r['acct_output_tokens_1d'], 'output token')} harvested in one day",
-    "acct_max_tokens_mean_1d": lambda r: f"mean max_tokens of {_n(r['acct_max_tokens_mean_1d'])}",
-    "acct_req_count_1d": lambda r: f"{plural(r['acct_req_count_1d'], 'request')} in one day",
-    "acct_req_count_7d": lambda r: f"{plural(r['acct_req_count_7d'], 'request')} in seven days",
-    "acct_peak_req_count_7d": lambda r: f"peak of {plural(r['acct_peak_req_count_7d'], 'request')} in a day this week",
+    "acct_output_tokens_1d": lambda r: f"{_some(r['acct_output_tokens_1d'], 'output token')} harvested in one day",
+    "acct_max_tokens_mean_1d": lambda r: (
+        f"asks for up to {_some(r['acct_max_tokens_mean_1d'], 'output token')} per request on average"
+    ),
+    "acct_req_count_1d": lambda r: f"{_some(r['acct_req_count_1d'], 'request')} in one day",
+    "acct_req_count_7d": lambda r: f"{_some(r['acct_req_count_7d'], 'request')} in seven days",
+    "acct_peak_req_count_7d": lambda r: f"peak of {_some(r['acct_peak_req_count_7d'], 'request')} in a day this week",
     "acct_age_days": lambda r: (
         f"account is {plural(r['acct_age_days'], 'day')} old"
-        if float(r["acct_age_days"]) >= 0.5
+        if _count(r["acct_age_days"])
         else "account was created today"
     ),
     "acct_days_signup_to_peak_7d": lambda r: (
         f"peak usage {plural(r['acct_days_signup_to_peak_7d'], 'day')} after sign-up"
+        if _count(r["acct_days_signup_to_peak_7d"])
+        else "peak usage on the day of sign-up"
     ),
     "acct_verified": lambda r: "account is not verified" if not r["acct_verified"] else "account is verified",
     "acct_payment_present": lambda r: (
         "no payment instrument on file" if not r["acct_payment_present"] else "payment instrument on file"
     ),
     "acct_distinct_asns_1d": lambda r: (
-        f"traffic from {plural(r['acct_distinct_asns_1d'], 'network')} in one day (proxy rotation)"
+        f"traffic from {_some(r['acct_distinct_asns_1d'], 'network')} in one day (proxy rotation)"
     ),
     "acct_distinct_ips_1d": lambda r: (
-        f"traffic from {plural(r['acct_distinct_ips_1d'], 'address', 'addresses')} in one day"
+        f"traffic from {_some(r['acct_distinct_ips_1d'], 'address', 'addresses')} in one day"
     ),
     "acct_hosting_asn_share_1d": lambda r: f"{_pct(r['acct_hosting_asn_share_1d'])} of traffic from hosting networks",
     "acct_country_mismatch_share_1d": lambda r: (
@@ -140,35 +201,35 @@ SENTENCES = {
     ),
     "acct_4xx_share_1d": lambda r: f"{_pct(r['acct_4xx_share_1d'])} of requests rejected as invalid (probing)",
     "acct_429_share_1d": lambda r: f"{_pct(r['acct_429_share_1d'])} of requests hit rate limits",
-    "acct_hour_entropy_1d": lambda r: (
-        f"activity spread evenly over the day ({float(r['acct_hour_entropy_1d']):.1f} bits of hour entropy)"
-    ),
+    "acct_hour_entropy_1d": _spread_over_hours,
     "acct_burst_5min_share_1d": lambda r: (
         f"{_pct(r['acct_burst_5min_share_1d'])} of the day's requests in one 5-minute burst"
     ),
-    "acct_interarrival_cv_1d": lambda r: (
-        f"request timing regularity {float(r['acct_interarrival_cv_1d']):.2f} (coefficient of variation)"
-    ),
+    "acct_interarrival_cv_1d": _gaps,
     "acct_distinct_system_prompts_1d": lambda r: (
         f"{plural(r['acct_distinct_system_prompts_1d'], 'distinct system prompt')} (persona variants)"
+        if _count(r["acct_distinct_system_prompts_1d"])
+        else "no system prompt on any request"
     ),
     "acct_new_template_share_7d": lambda r: (
         f"{_pct(r['acct_new_template_share_7d'])} of today's templates are new this week"
     ),
     "acct_neardup_rate_1d": lambda r: f"{_pct(r['acct_neardup_rate_1d'])} of prompts are near-duplicates",
     "cluster_n_accounts": lambda r: (
-        f"part of a coordinated cluster of {plural(r['cluster_n_accounts'], 'account')} in "
-        f"{plural(r['cluster_n_orgs'], 'organisation')}"
+        f"part of a coordinated cluster of {_some(r['cluster_n_accounts'], 'account')} in "
+        f"{_some(r['cluster_n_orgs'], 'organisation')}"
     ),
-    "cluster_n_orgs": lambda r: f"cluster spans {plural(r['cluster_n_orgs'], 'organisation')}",
+    "cluster_n_orgs": lambda r: f"cluster spans {_some(r['cluster_n_orgs'], 'organisation')}",
     "cluster_payment_max_shared": lambda r: (
-        f"{plural(r['cluster_payment_max_shared'], 'account')} share this payment instrument"
+        f"{_some(r['cluster_payment_max_shared'], 'account')} share this payment instrument"
     ),
     "cluster_fresh_share": lambda r: (
         f"{_pct(r['cluster_fresh_share'])} of the cluster's accounts are under 14 days old"
     ),
     "cluster_creation_span_hours": lambda r: (
         f"cluster accounts were created within {plural(r['cluster_creation_span_hours'], 'hour')}"
+        if _count(r["cluster_creation_span_hours"])
+        else "cluster accounts were created within the same hour"
     ),
     "cluster_risky_tier_share": lambda r: (
         f"{_pct(r['cluster_risky_tier_share'])} of the cluster is on free, edu, startup or research tiers"
@@ -178,41 +239,39 @@ SENTENCES = {
     ),
     "cluster_cot_rate_7d": lambda r: f"{_pct(r['cluster_cot_rate_7d'])} of the cluster's prompts ask for reasoning",
     "cluster_enforced_before": lambda r: (
-        f"cluster holds {plural(r['cluster_enforced_members'], 'account')} already enforced"
+        f"cluster holds {_some(r['cluster_enforced_members'], 'account')} already enforced"
     ),
     "cluster_enforced_members": lambda r: (
-        f"cluster holds {plural(r['cluster_enforced_members'], 'account')} already enforced"
+        f"cluster holds {_some(r['cluster_enforced_members'], 'account')} already enforced"
     ),
     "acct_enforced_link_count": lambda r: (
         "shares payment, sign-up network, e-mail domain or a pool's wake-up day with "
-        f"{plural(r['acct_enforced_link_count'], 'account')} already enforced"
+        f"{_some(r['acct_enforced_link_count'], 'account')} already enforced"
     ),
     "cluster_new_member_share_1d": lambda r: (
         f"{_pct(r['cluster_new_member_share_1d'])} of the cluster's active accounts are new today (replacements)"
     ),
     "cluster_verified_share": lambda r: f"{_pct(r['cluster_verified_share'])} of the cluster's accounts are verified",
-    "org_new_accounts_7d": lambda r: f"organisation created {plural(r['org_new_accounts_7d'], 'account')} this week",
-    "acct_input_tokens_1d": lambda r: f"{plural(r['acct_input_tokens_1d'], 'input token')} sent in one day",
+    "org_new_accounts_7d": lambda r: f"organisation created {_some(r['org_new_accounts_7d'], 'account')} this week",
+    "acct_input_tokens_1d": lambda r: f"{_some(r['acct_input_tokens_1d'], 'input token')} sent in one day",
     "acct_batch_share_1d": lambda r: f"{_pct(r['acct_batch_share_1d'])} of requests through the batch endpoint",
-    "acct_models_1d": lambda r: f"requests to {plural(r['acct_models_1d'], 'model')} in one day",
-    "acct_active_hours_1d": lambda r: f"active in {plural(r['acct_active_hours_1d'], 'hour')} of the day",
+    "acct_models_1d": lambda r: f"requests to {_some(r['acct_models_1d'], 'model')} in one day",
+    "acct_active_hours_1d": lambda r: f"active in {_some(r['acct_active_hours_1d'], 'hour')} of the day",
     "acct_night_share_1d": lambda r: (
         f"{_pct(r['acct_night_share_1d'])} of requests sent at night in the billing country"
     ),
     "acct_5xx_share_1d": lambda r: f"{_pct(r['acct_5xx_share_1d'])} of requests met server overload",
-    "acct_distinct_keys_1d": lambda r: f"{plural(r['acct_distinct_keys_1d'], 'API key')} used in one day",
-    "acct_distinct_uas_1d": lambda r: f"{plural(r['acct_distinct_uas_1d'], 'client program')} used in one day",
+    "acct_distinct_keys_1d": lambda r: f"{_some(r['acct_distinct_keys_1d'], 'API key')} used in one day",
+    "acct_distinct_uas_1d": lambda r: f"{_some(r['acct_distinct_uas_1d'], 'client program')} used in one day",
     "acct_system_prompt_share_1d": lambda r: (
         f"{_pct(r['acct_system_prompt_share_1d'])} of requests carry a system prompt"
     ),
     "acct_top_system_prompt_share_1d": lambda r: (
         f"{_pct(r['acct_top_system_prompt_share_1d'])} of system prompts are one and the same"
     ),
-    "acct_prompt_chars_mean_1d": lambda r: f"prompts average {plural(r['acct_prompt_chars_mean_1d'], 'character')}",
-    "acct_template_entropy_1d": lambda r: (
-        f"prompt variety of {float(r['acct_template_entropy_1d']):.1f} bits across templates"
-    ),
-    "acct_templates_per_1k_1d": lambda r: f"{_n(r['acct_templates_per_1k_1d'])} distinct templates per 1,000 prompts",
+    "acct_prompt_chars_mean_1d": lambda r: f"prompts average {_some(r['acct_prompt_chars_mean_1d'], 'character')}",
+    "acct_template_entropy_1d": _variety,
+    "acct_templates_per_1k_1d": _templates_per_1k,
     "acct_top_capability_share_1d": lambda r: (
         f"{_pct(r['acct_top_capability_share_1d'])} of prompts target one capability"
     ),
@@ -228,21 +287,21 @@ SENTENCES = {
         else "signed up from a home or office network"
     ),
     "org_active_accounts_1d": lambda r: (
-        f"organisation has {plural(r['org_active_accounts_1d'], 'active account')} today"
+        f"organisation has {_some(r['org_active_accounts_1d'], 'active account')} today"
     ),
-    "org_req_count_1d": lambda r: f"organisation sent {plural(r['org_req_count_1d'], 'request')} today",
-    "org_accounts_total": lambda r: f"organisation has {plural(r['org_accounts_total'], 'account')}",
-    "acct_active_days_7d": lambda r: f"active on {plural(r['acct_active_days_7d'], 'day')} of the last seven",
-    "acct_output_tokens_7d": lambda r: f"{plural(r['acct_output_tokens_7d'], 'output token')} harvested in seven days",
-    "acct_new_templates_1d": lambda r: f"{plural(r['acct_new_templates_1d'], 'new prompt template')} today",
+    "org_req_count_1d": lambda r: f"organisation sent {_some(r['org_req_count_1d'], 'request')} today",
+    "org_accounts_total": lambda r: f"organisation has {_some(r['org_accounts_total'], 'account')}",
+    "acct_active_days_7d": lambda r: f"active on {_some(r['acct_active_days_7d'], 'day')} of the last seven",
+    "acct_output_tokens_7d": lambda r: f"{_some(r['acct_output_tokens_7d'], 'output token')} harvested in seven days",
+    "acct_new_templates_1d": lambda r: f"{_some(r['acct_new_templates_1d'], 'new prompt template')} today",
     "acct_in_cluster": lambda r: (
         "part of a coordinated cluster" if r["acct_in_cluster"] else "not part of any coordinated cluster"
     ),
-    "cluster_active_accounts_1d": lambda r: f"{plural(r['cluster_active_accounts_1d'], 'cluster member')} active today",
+    "cluster_active_accounts_1d": lambda r: f"{_some(r['cluster_active_accounts_1d'], 'cluster member')} active today",
     "cluster_payment_present_share": lambda r: (
         f"{_pct(r['cluster_payment_present_share'])} of the cluster's accounts have a payment instrument"
     ),
-    "cluster_req_count_7d": lambda r: f"cluster sent {plural(r['cluster_req_count_7d'], 'request')} this week",
+    "cluster_req_count_7d": lambda r: f"cluster sent {_some(r['cluster_req_count_7d'], 'request')} this week",
     "cluster_thinking_share_7d": lambda r: (
         f"reasoning requested on {_pct(r['cluster_thinking_share_7d'])} of the cluster's requests"
     ),
@@ -250,9 +309,13 @@ SENTENCES = {
         f"{_pct(r['cluster_hosting_share_7d'])} of the cluster's traffic from hosting networks"
     ),
     "cluster_near_max_share_7d": lambda r: (
-        f"{_pct(r['cluster_near_max_share_7d'])} of the cluster's responses ran to max_tokens"
+        f"{_pct(r['cluster_near_max_share_7d'])} of the cluster's responses ran to the output-token limit"
     ),
-    "org_age_days": lambda r: f"organisation is {plural(r['org_age_days'], 'day')} old",
+    "org_age_days": lambda r: (
+        f"organisation is {plural(r['org_age_days'], 'day')} old"
+        if _count(r["org_age_days"])
+        else "organisation was created today"
+    ),
     "org_new_account_share_7d": lambda r: (
         f"{_pct(r['org_new_account_share_7d'])} of the organisation's accounts were created this week"
     ),
@@ -263,7 +326,11 @@ SENTENCES = {
     "org_risky_tier_share": lambda r: (
         f"{_pct(r['org_risky_tier_share'])} of the organisation's accounts are on free, edu, startup or research tiers"
     ),
-    "org_payment_instruments": lambda r: f"organisation pays with {plural(r['org_payment_instruments'], 'instrument')}",
+    "org_payment_instruments": lambda r: (
+        f"organisation pays with {plural(r['org_payment_instruments'], 'instrument')}"
+        if _count(r["org_payment_instruments"])
+        else "no payment instrument on file anywhere in the organisation"
+    ),
     "org_top_domain_share": lambda r: (
         f"{_pct(r['org_top_domain_share'])} of the organisation's accounts share one e-mail domain"
     ),
@@ -273,38 +340,46 @@ SENTENCES = {
         else "organisation has no corporate domain of its own"
     ),
     "acct_payment_orgs": lambda r: (
-        f"payment instrument used by {plural(r['acct_payment_orgs'], 'organisation')}"
+        f"payment instrument used by {_some(r['acct_payment_orgs'], 'organisation')}"
         if r["acct_payment_orgs"]
         else "no payment instrument on file"
     ),
-    "acct_payment_accounts": lambda r: f"payment instrument shared by {plural(r['acct_payment_accounts'], 'account')}",
+    "acct_payment_accounts": lambda r: (
+        f"payment instrument shared by {plural(r['acct_payment_accounts'], 'account')}"
+        if _count(r["acct_payment_accounts"])
+        else "no payment instrument on file"
+    ),
     "acct_new_model_share_1d": lambda r: (
         f"{_pct(r['acct_new_model_share_1d'])} of requests go to a model released in the last two weeks"
     ),
     "release_days_since": lambda r: (
-        f"{plural(r['release_days_since'], 'day')} after a model release"
+        f"{_some(r['release_days_since'], 'day')} after a model release"
         if float(r["release_days_since"]) < 365
         else "no recent model release"
     ),
     "acct_cross_org_links": lambda r: (
         "shares payment, sign-up network or e-mail domain with "
-        f"{plural(r['acct_cross_org_links'], 'other organisation')}"
+        f"{_some(r['acct_cross_org_links'], 'other organisation')}"
     ),
     "acct_woke_with_orgs": lambda r: (
         "came back from silence on the same day as accounts of "
         f"{plural(r['acct_woke_with_orgs'], 'other organisation')}, all behind rotating networks"
+        if _count(r["acct_woke_with_orgs"])
+        else "did not come back from silence with a pool of other organisations"
     ),
     "acct_template_pool_orgs": lambda r: (
         f"sends its main prompt template alongside {plural(r['acct_template_pool_orgs'], 'other organisation')}"
+        if _count(r["acct_template_pool_orgs"])
+        else "no other organisation sends its main prompt template"
     ),
     "acct_content_template_orgs": lambda r: (
         "sends extraction prompts from a template that is sent with extraction content by "
-        f"{plural(r['acct_content_template_orgs'], 'other organisation')} too"
+        f"{_some(r['acct_content_template_orgs'], 'other organisation')} too"
         if r["acct_content_template_orgs"]
         else "no other organisation sends its extraction prompt templates"
     ),
     "cluster_indicator_kinds": lambda r: (
-        f"cluster members share {plural(r['cluster_indicator_kinds'], 'kind')} of indicator"
+        f"cluster members share {_some(r['cluster_indicator_kinds'], 'kind')} of indicator"
     ),
 }
 
@@ -317,6 +392,10 @@ def _definitions() -> dict[str, str]:
 
 
 def sentence(feature: str, row: dict) -> str:
+    # Cluster columns are 0 for an account in no cluster: "0% of the cluster's accounts are verified" would
+    # describe a cluster that does not exist.
+    if feature.startswith("cluster_") and not row.get("acct_in_cluster", True):
+        return "not part of any coordinated cluster"
     builder = SENTENCES.get(feature)
     if builder is not None:
         try:

@@ -1,14 +1,16 @@
 """Training point-in-time, determinism, reasons, policy mapping and the cold-start scorer."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 
 from models import training
 from models.policy import CONTENT_MARKERS, apply_policy
-from models.reasons import sentence
+from models.reasons import CATALOG, sentence
 from models.scoring import COLD_START_VERSION, score_rules
 from models.spec import ModelSpec, Policy, load_policy, load_spec
 
@@ -184,6 +186,39 @@ def test_reason_sentences_carry_the_numbers():
     assert (
         sentence("unknown_feature", {"unknown_feature": 0.5})
         == "an unusual value (0.5) of a signal without a description"
+    )
+
+
+def test_every_reason_reads_as_plain_language():
+    """Every catalogued signal, at values from none to many, in a cluster or not: no column names, no ``-0.0`` or
+    ``nan``, no "0 accounts" or "1 days", and nothing said about a cluster the account is not in."""
+    catalog = yaml.safe_load(CATALOG.read_text())
+    features = [name for section, cols in catalog.items() if section != "identifiers" for name in cols]
+    plurals = "days|hours|accounts|requests|organisations|templates|networks|addresses|instruments|tokens|keys|models"
+    for value in (0.0, 0.4, 0.5, 1.0, 1.6, 2.0, 4.55, 37.4, 12_000.3):
+        for in_cluster in (0, 1):
+            row = dict.fromkeys(features, value) | {"acct_in_cluster": in_cluster}
+            row |= {"acct_req_count_1d": max(value, 1.0), "acct_req_count_7d": max(value, 1.0)}  # an active account
+            for name in features:
+                text = sentence(name, row)
+                assert not re.search(r"[a-z0-9]+_[a-z0-9_]+", text), (name, value, text)
+                assert not re.search(r"-0\b|\bnan\b|\bNone\b", text), (name, value, text)
+                assert not re.search(r"(?<![\d.,])0 [a-z]", text), (name, value, text)
+                assert not re.search(rf"(?<![\d.,])1 (?:[a-z]+ )?(?:{plurals})\b", text), (name, value, text)
+                if name.startswith("cluster_") and not in_cluster:
+                    assert text == "not part of any coordinated cluster", (name, text)
+    assert sentence("acct_hour_entropy_1d", {"acct_hour_entropy_1d": -0.0}) == "all of the day's requests in one hour"
+    assert sentence("acct_hour_entropy_1d", {"acct_hour_entropy_1d": 4.5}) == (
+        "requests spread evenly around the clock (as over 23 of the day's 24 hours)"
+    )
+    assert sentence("acct_template_entropy_1d", {"acct_template_entropy_1d": 2.0}) == (
+        "prompts as varied as 4 equally used templates"
+    )
+    assert sentence("acct_interarrival_cv_1d", {"acct_interarrival_cv_1d": 0.1, "acct_req_count_1d": 500}) == (
+        "requests at near-regular intervals (gaps vary by 10% of their mean)"
+    )
+    assert sentence("acct_max_tokens_mean_1d", {"acct_max_tokens_mean_1d": 11_851.2}) == (
+        "asks for up to 11,851 output tokens per request on average"
     )
 
 
