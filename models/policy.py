@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from models.reasons import PATH_SENTENCES, plural_expr
+from models.reasons import LINE_WORDS, PATH_SENTENCES, plural_expr
 from models.spec import Policy
 
 # Share-of-prompts features that count as extraction content in the account's own traffic.
@@ -376,6 +376,21 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
             pl.lit(")"),
         ]
     )
+
+    def agreeing(names: list[str]) -> pl.Expr:
+        """The lines among ``names`` that held, in words: "a, b and c"."""
+        held = [pl.when(pl.col(f"_l_{n}")).then(pl.lit(LINE_WORDS[n])) for n in names]
+        return pl.concat_str(held, separator=", ", ignore_nulls=True).str.replace(r", ([^,]*)$", " and $1")
+
+    def scored(what: str, score: str, names: list[str]) -> pl.Expr:
+        words = agreeing(names)
+        text = pl.concat_str(
+            [pl.lit(what), pl.col(score).round(2).cast(pl.String), pl.lit(", corroborated by "), words]
+        )
+        return pl.when(words != "").then(text)
+
+    cor = policy.corroboration
+    acted = pl.col("action") != "monitor"
     path = (
         pl.when(pl.col("protection").is_not_null())
         .then(pl.col("protection").replace_strict(PATH_SENTENCES, default=None))
@@ -385,7 +400,7 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit(PATH_SENTENCES["persistence"]))
         .when(pl.col("_escalated"))
         .then(cluster)
-        .when(pl.col("_review") & (pl.col("action") == policy.corroboration.rules_alone))
+        .when(pl.col("_review") & (pl.col("action") == cor.rules_alone))
         .then(pl.lit(PATH_SENTENCES["rules_alone"]))
         .when(pl.col("_alone") & pl.col("_l_trained"))
         .then(pl.lit(PATH_SENTENCES["model_alone"]))
@@ -395,6 +410,12 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
             .then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
             .otherwise(pl.lit(PATH_SENTENCES["rules_alone_model_disagrees"]))
         )
+        .when(acted & (pl.col("trigger") == "band") & pl.col("_l_trained"))
+        .then(scored("model score ", "score", cor.band))
+        .when(acted & (pl.col("trigger") == "band"))
+        .then(scored("extraction rules score ", "score", cor.rules_floor))
+        .when(acted & (pl.col("trigger") == "rules_floor"))
+        .then(scored("extraction rules score ", "rules_score", cor.rules_floor))
     )
     rules_first = (pl.col("trigger") == "rules_floor") | ~pl.col("_l_trained")
     evidence = (

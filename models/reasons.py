@@ -130,6 +130,18 @@ PATH_SENTENCES = {
 }
 
 
+# Each line of evidence (models/policy.py ``LINES``) as the path sentence names it when it corroborates.
+LINE_WORDS = {
+    "model": "the model's score",
+    "rules": "the extraction rules",
+    "content": "extraction content in its own prompts",
+    "coordination": "coordination with other organisations' accounts",
+    "pool": "a prompt template other organisations send too",
+    "volume": "its volume",
+    "persistence": "the same finding on an earlier day",
+}
+
+
 # feature -> sentence builder over the account's feature row
 SENTENCES = {
     "acct_top_template_share_1d": lambda r: (

@@ -36,6 +36,17 @@ def test_model_band_acts_when_rules_content_or_coordination_agree(line):
     assert a["x"]["action"] == "require_verification" and a["x"]["trigger"] == "band"
 
 
+def test_the_first_reason_names_the_score_and_what_corroborated_it():
+    row = {"account_id": "x", "org_id": "o", "score": 0.6, "acct_req_count_1d": 40.0}
+    band = act([{**row, "rules_score": 0.5, "acct_rubric_rate_1d": 0.4}])[1]["x"]
+    assert band["trigger"] == "band" and band["reasons"][0] == (
+        "model score 0.6, corroborated by the extraction rules and extraction content in its own prompts"
+    )
+    floor = act([{**row, "score": 0.25, "acct_req_count_1d": 600.0, "rules_score": 0.55, "acct_cot_rate_1d": 0.5}])
+    assert floor[1]["x"]["trigger"] == "rules_floor"
+    assert floor[1]["x"]["reasons"][:2] == ["extraction rules score 0.55, corroborated by its volume", "rule reason"]
+
+
 def test_a_template_pool_corroborates_the_model_but_never_the_rules():
     # Low and slow: aged accounts, no reasoning markers, the model at 0.8, the pool's template sent in the same
     # windows by 200 other organisations.
