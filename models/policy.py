@@ -362,36 +362,36 @@ def _protect(policy: Policy, df: pl.DataFrame, allowlist: pl.DataFrame) -> pl.Da
     )
 
 
-def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
-    """The reason for the action's path first, then the evidence, in plain language."""
-    n_accts = plural_expr(pl.col("_c_n"), "account")
+def _agreeing(names: list[str]) -> pl.Expr:
+    """The lines among ``names`` that held, in words: "a, b and c"."""
+    held = [pl.when(pl.col(f"_l_{n}")).then(pl.lit(LINE_WORDS[n])) for n in names]
+    return pl.concat_str(held, separator=", ", ignore_nulls=True).str.replace(r", ([^,]*)$", " and $1")
+
+
+def _path_sentence(policy: Policy) -> pl.Expr:
+    """Why the action took its path: the first reason of every row."""
+    cor = policy.corroboration
     cluster = pl.concat_str(
         [
             pl.lit("member of coordinated cluster "),
             pl.col("cluster_id"),
             pl.lit(" ("),
-            n_accts,
+            plural_expr(pl.col("_c_n"), "account"),
             pl.lit(", cluster score "),
             pl.col("_c_score").round(2).cast(pl.String),
             pl.lit(")"),
         ]
     )
+    scorer = pl.when(pl.col("_l_trained")).then(pl.lit("model score ")).otherwise(pl.lit("extraction rules score "))
+    band_score = pl.concat_str([scorer, pl.col("score").round(2).cast(pl.String)])
+    rules_score = pl.concat_str([pl.lit("extraction rules score "), pl.col("rules_score").round(2).cast(pl.String)])
 
-    def agreeing(names: list[str]) -> pl.Expr:
-        """The lines among ``names`` that held, in words: "a, b and c"."""
-        held = [pl.when(pl.col(f"_l_{n}")).then(pl.lit(LINE_WORDS[n])) for n in names]
-        return pl.concat_str(held, separator=", ", ignore_nulls=True).str.replace(r", ([^,]*)$", " and $1")
+    def corroborated(score: pl.Expr, names: list[str]) -> pl.Expr:
+        words = _agreeing(names)
+        return pl.when(words != "").then(pl.concat_str([score, pl.lit(", corroborated by "), words]))
 
-    def scored(what: str, score: str, names: list[str]) -> pl.Expr:
-        words = agreeing(names)
-        text = pl.concat_str(
-            [pl.lit(what), pl.col(score).round(2).cast(pl.String), pl.lit(", corroborated by "), words]
-        )
-        return pl.when(words != "").then(text)
-
-    cor = policy.corroboration
-    acted = pl.col("action") != "monitor"
-    path = (
+    acted, band = pl.col("action") != "monitor", pl.col("trigger") == "band"
+    return (
         pl.when(pl.col("protection").is_not_null())
         .then(pl.col("protection").replace_strict(PATH_SENTENCES, default=None))
         .when((pl.col("trigger") == "persistence") & pl.col("_settled"))
@@ -410,13 +410,21 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
             .then(pl.lit(PATH_SENTENCES["established_rules_alone"]))
             .otherwise(pl.lit(PATH_SENTENCES["rules_alone_model_disagrees"]))
         )
-        .when(acted & (pl.col("trigger") == "band") & pl.col("_l_trained"))
-        .then(scored("model score ", "score", cor.band))
-        .when(acted & (pl.col("trigger") == "band"))
-        .then(scored("extraction rules score ", "score", cor.rules_floor))
+        # A trained model's band is corroborated by the band's lines, a cold-start band by the rules floor's.
+        .when(acted & band & pl.col("_l_trained"))
+        .then(corroborated(band_score, cor.band))
+        .when(acted & band)
+        .then(corroborated(band_score, cor.rules_floor))
         .when(acted & (pl.col("trigger") == "rules_floor"))
-        .then(scored("extraction rules score ", "rules_score", cor.rules_floor))
+        .then(corroborated(rules_score, cor.rules_floor))
+        .when(band)
+        .then(pl.concat_str([band_score, pl.lit(" is in the "), pl.col("risk_band"), pl.lit(" band: monitored only")]))
     )
+
+
+def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """The reason for the action's path first, then the evidence, in plain language."""
+    path = _path_sentence(policy)
     rules_first = (pl.col("trigger") == "rules_floor") | ~pl.col("_l_trained")
     evidence = (
         pl.when(rules_first)
