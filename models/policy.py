@@ -382,8 +382,11 @@ def _path_sentence(policy: Policy) -> pl.Expr:
             pl.lit(")"),
         ]
     )
-    scorer = pl.when(pl.col("_l_trained")).then(pl.lit("model score ")).otherwise(pl.lit("extraction rules score "))
-    band_score = pl.concat_str([scorer, pl.col("score").round(2).cast(pl.String)])
+    # The band, not the score: the row's score is a column of its own; the rules floor's score is not.
+    scorer = (
+        pl.when(pl.col("_l_trained")).then(pl.lit("in the model's ")).otherwise(pl.lit("in the extraction rules' "))
+    )
+    band_name = pl.concat_str([scorer, pl.col("risk_band"), pl.lit(" band")])
     rules_score = pl.concat_str([pl.lit("extraction rules score "), pl.col("rules_score").round(2).cast(pl.String)])
 
     def corroborated(score: pl.Expr, names: list[str]) -> pl.Expr:
@@ -412,13 +415,13 @@ def _path_sentence(policy: Policy) -> pl.Expr:
         )
         # A trained model's band is corroborated by the band's lines, a cold-start band by the rules floor's.
         .when(acted & band & pl.col("_l_trained"))
-        .then(corroborated(band_score, cor.band))
+        .then(corroborated(band_name, cor.band))
         .when(acted & band)
-        .then(corroborated(band_score, cor.rules_floor))
+        .then(corroborated(band_name, cor.rules_floor))
         .when(acted & (pl.col("trigger") == "rules_floor"))
         .then(corroborated(rules_score, cor.rules_floor))
         .when(band)
-        .then(pl.concat_str([band_score, pl.lit(" is in the "), pl.col("risk_band"), pl.lit(" band: monitored only")]))
+        .then(pl.concat_str([band_name, pl.lit(": monitored only")]))
     )
 
 

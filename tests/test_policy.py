@@ -40,15 +40,13 @@ def test_the_first_reason_names_the_score_and_what_corroborated_it():
     row = {"account_id": "x", "org_id": "o", "score": 0.6, "acct_req_count_1d": 40.0}
     band = act([{**row, "rules_score": 0.5, "acct_rubric_rate_1d": 0.4}])[1]["x"]
     assert band["trigger"] == "band" and band["reasons"][0] == (
-        "model score 0.6, corroborated by the extraction rules and extraction content in its own prompts"
+        "in the model's elevated band, corroborated by the extraction rules and extraction content in its own prompts"
     )
     floor = act([{**row, "score": 0.25, "acct_req_count_1d": 600.0, "rules_score": 0.55, "acct_cot_rate_1d": 0.5}])
     assert floor[1]["x"]["trigger"] == "rules_floor"
     assert floor[1]["x"]["reasons"][:2] == ["extraction rules score 0.55, corroborated by its volume", "rule reason"]
     watch = act([{**row, "score": 0.3, "acct_rubric_rate_1d": 0.4}])[1]["x"]
-    assert (
-        watch["action"] == "monitor" and watch["reasons"][0] == "model score 0.3 is in the watch band: monitored only"
-    )
+    assert watch["action"] == "monitor" and watch["reasons"][0] == "in the model's watch band: monitored only"
 
 
 def test_a_template_pool_corroborates_the_model_but_never_the_rules():
