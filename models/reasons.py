@@ -16,6 +16,23 @@ import yaml
 CATALOG = Path(__file__).resolve().parents[1] / "features" / "catalog.yaml"
 
 
+# What no reason may read like: each evaluated world counts its published reasons against these
+# (models/report.py) and tests/test_models.py builds every sentence against them.
+_PLURALS = "days|hours|accounts|requests|organisations|templates|networks|addresses|instruments|tokens|keys|models"
+UNREADABLE = {
+    "a column name": r"[a-z0-9]+_[a-z0-9_]+",
+    "bits, entropy or a coefficient of variation": r"\bbits\b|entropy|coefficient of variation",
+    "a negative zero, nan or None": r"-0\b|\bnan\b|\bNone\b",
+    "a count of none": r"(^|[^\d.,])0 [a-z]",
+    "one with a plural noun": rf"(^|[^\d.,])1 ([a-z]+ )?({_PLURALS})\b",
+}
+
+
+def unreadable(text: pl.Expr) -> pl.Expr:
+    """Whether a reason sentence reads like any of ``UNREADABLE``."""
+    return text.str.contains("|".join(f"(?:{p})" for p in UNREADABLE.values()))
+
+
 def _pct(x) -> str:
     return f"{100 * float(x):.0f}%"
 

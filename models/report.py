@@ -21,6 +21,7 @@ from models.evaluation import (
     write_plots,
 )
 from models.languages import language_tables, report_lines
+from models.reasons import unreadable
 from models.spec import load_policy
 
 _POLICY = load_policy()
@@ -141,6 +142,7 @@ def analyse(
         "campaigns": ttfa.height,
         "campaigns_acted_within_2_days": int((ttfa["days_to_first_action"] <= 2).sum()),
         "campaigns_never_acted": int(ttfa["first_action"].null_count()),
+        **reason_counts(tables["account_scores"]),
     }
     rates, personas, spread = action_rates(truth_days, actions, campaigns, hard_negatives)
     metrics.update(rates)
@@ -256,6 +258,16 @@ DISTRIBUTION_FEATURES = [
 ]
 
 
+def reason_counts(scores: pl.DataFrame) -> dict:
+    """Published reason sentences, and how many read like a column name or jargon (the issue's "cluster indicator
+    kinds = 5"), by the patterns every sentence is tested against."""
+    said = scores.select(pl.col("reasons").explode().drop_nulls())
+    return {
+        "reason_sentences": said.height,
+        "reason_sentences_unreadable": int(said.select(unreadable(pl.col("reasons")).sum()).item() or 0),
+    }
+
+
 def feature_distributions(features: pl.DataFrame, truth_days: pl.DataFrame) -> pl.DataFrame:
     """Medians (and 90th percentile of volume) of naive signals per population: look-alikes next to campaigns."""
     f = features.join(truth_days.select("date", "account_id", "population", "is_attack"), on=["date", "account_id"])
@@ -302,6 +314,8 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         f"at FPR 1e-2: {f(m['recall_at_fpr_1e-2'])}",
         "- largest calibration gap over deciles with at least 20 account-days: "
         f"{f(m['calibration_max_gap_bins_n20'])} (tolerance {m['calibration_tolerance']})",
+        f"- reasons: {m['reason_sentences']} sentences published, {m['reason_sentences_unreadable']} of them "
+        "reading like a column name or jargon (models/reasons.py `UNREADABLE`)",
         f"- legitimate accounts suspended: {m['legit_accounts_suspended']}; "
         f"allowlisted accounts suspended: {m['allowlisted_suspended']}",
         "- campaigns with a non-monitor action within 2 days of their start: "

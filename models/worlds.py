@@ -39,6 +39,7 @@ TARGETS = [
         "(steady state, days a trained model scored) legitimate above monitor <= 0.3%",
     ),
     ("hard_negative_worst_rate_modelled_days", "max", 0.02, "(steady state) each hard-negative persona <= 2%"),
+    ("reason_sentences_unreadable", "max", 0, "no published reason reads like a column name or jargon"),
 ]
 COLUMNS = [
     ("world", "world"),

@@ -68,3 +68,9 @@ def test_low_and_slow_is_acted_on_the_day_its_pool_wakes(world):
     # (features/coordination.yaml, wake) and rate-limited from that day, not once the model has learned them.
     row = next(r for r in world["campaign_rows"] if r["behaviour"] == "low_and_slow")
     assert row["actioned_share"] >= 0.5 and row["days_to_first_action"] == 0
+
+
+def test_published_reasons_read_plainly(world):
+    # Every reason the replay published, counted against the patterns each sentence is built to avoid.
+    assert world["reason_sentences"] > 1000
+    assert world["reason_sentences_unreadable"] == 0
