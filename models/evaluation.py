@@ -46,12 +46,20 @@ def pr_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pl.DataFrame:
     """Observed attack rate per decile of predicted probability (equal-width bins over 0..1)."""
     edges = np.linspace(0, 1, bins + 1)
+    # Sums in one fixed order: the rows arrive in join order, and a float sum in another order differs in its
+    # last digits, so a rerun's metrics would not be identical.
+    order = np.lexsort((y, p))
+    y, p = np.asarray(y, dtype=float)[order], np.asarray(p, dtype=float)[order]
     idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    frame = pl.DataFrame({"bin": idx, "y": y.astype(float), "p": p})
-    table = (
-        frame.group_by("bin")
-        .agg(n=pl.len(), mean_predicted=pl.col("p").mean(), observed_rate=pl.col("y").mean())
-        .sort("bin")
+    n = np.bincount(idx, minlength=bins)
+    seen = n > 0
+    table = pl.DataFrame(
+        {
+            "bin": np.arange(bins)[seen],
+            "n": n[seen],
+            "mean_predicted": np.bincount(idx, weights=p, minlength=bins)[seen] / n[seen],
+            "observed_rate": np.bincount(idx, weights=y, minlength=bins)[seen] / n[seen],
+        }
     )
     return table.with_columns(
         lo=pl.col("bin").map_elements(lambda b: float(edges[b]), return_dtype=pl.Float64),

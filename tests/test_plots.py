@@ -126,3 +126,18 @@ def test_daily_charts_of_a_quiet_day(tmp_path):
     files = daily_charts(tmp_path, day, pl.DataFrame({"score": []}, schema={"score": pl.Float64}), None)
     assert [_bars(f) for f in files] == [{}, {}]
     assert "Actions per day, 30 days to 2026-03-02" in files[1].read_text()
+
+
+def test_the_calibration_table_is_the_same_whatever_the_row_order():
+    # Rows reach the report in join order; a rerun's metrics must still be identical to the last digit.
+    rng = np.random.default_rng(3)
+    y = (rng.random(5000) < 0.2).astype(int)
+    p = rng.random(5000)
+    table = evaluation.calibration_table(y, p)
+    for _ in range(5):
+        order = rng.permutation(len(y))
+        assert evaluation.calibration_table(y[order], p[order]).equals(table)
+    first = p < 0.1
+    assert table["n"].sum() == 5000 and table["n"][0] == first.sum()
+    assert table["mean_predicted"][0] == pytest.approx(p[first].mean())
+    assert table["observed_rate"][0] == pytest.approx(y[first].mean())
