@@ -389,9 +389,9 @@ def _path_sentence(policy: Policy) -> pl.Expr:
     band_name = pl.concat_str([scorer, pl.col("risk_band"), pl.lit(" band")])
     rules_score = pl.concat_str([pl.lit("extraction rules score "), pl.col("rules_score").round(2).cast(pl.String)])
 
-    def corroborated(score: pl.Expr, names: list[str]) -> pl.Expr:
+    def corroborated(lead: pl.Expr, names: list[str]) -> pl.Expr:
         words = _agreeing(names)
-        return pl.when(words != "").then(pl.concat_str([score, pl.lit(", corroborated by "), words]))
+        return pl.when(words != "").then(pl.concat_str([lead, pl.lit(", corroborated by "), words]))
 
     acted, band = pl.col("action") != "monitor", pl.col("trigger") == "band"
     return (
