@@ -5,7 +5,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from models.policy import prior_evidence
+from models.policy import LINES, prior_evidence
+from models.reasons import LINE_WORDS
 from models.spec import Policy, load_policy
 from tests.test_models import act
 
@@ -47,6 +48,10 @@ def test_the_first_reason_names_the_score_and_what_corroborated_it():
     assert floor[1]["x"]["reasons"][:2] == ["extraction rules score 0.55, corroborated by its volume", "rule reason"]
     watch = act([{**row, "score": 0.3, "acct_rubric_rate_1d": 0.4}])[1]["x"]
     assert watch["action"] == "monitor" and watch["reasons"][0] == "in the model's watch band: monitored only"
+
+
+def test_every_line_of_evidence_has_words_for_the_path_sentence():
+    assert set(LINE_WORDS) == set(LINES)
 
 
 def test_a_template_pool_corroborates_the_model_but_never_the_rules():
