@@ -53,6 +53,7 @@ SCORES_COLUMNS = [
     "model_version",
     "run_id",
     "rules_score",
+    "model_score",
 ]
 ACTIONS_COLUMNS = [
     "date",
@@ -73,6 +74,7 @@ ACTIONS_COLUMNS = [
     "protection",
     "trigger",
     "corroboration",
+    "model_score",
 ]
 MAX_REASONS = 4
 
@@ -96,10 +98,12 @@ def prior_evidence(
     high = empty.select("account_id", "prior_max_score")
     strong = empty.select("account_id", "prior_strong")
     if scores is not None and not scores.is_empty():
+        # The model's own score: a score raised by the corroborated rules is not the model seeing it twice.
+        own = pl.coalesce("model_score", "score") if "model_score" in scores.columns else pl.col("score")
         high = (
             scores.filter(pl.col("date").is_between(lookback, day - timedelta(days=1)))
             .group_by("account_id")
-            .agg(prior_max_score=pl.col("score").max().cast(pl.Float64))
+            .agg(prior_max_score=own.max().cast(pl.Float64))
         )
     if actions is not None and not actions.is_empty():
         strong = (
@@ -446,6 +450,32 @@ def _reasons(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(reasons_text=pl.col("reasons").list.join("; "))
 
 
+def _band_name(policy: Policy) -> pl.Expr:
+    band_name = pl.lit(policy.below_bands)
+    for b in reversed(policy.bands):
+        band_name = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.name)).otherwise(band_name)
+    return band_name
+
+
+def _published_score(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
+    """The score access control and analysts rank by: the model's, raised to the rules' score on a day the
+    product acted on the account, not from the model's band, with the rules and a line they need agreeing. A
+    model trained before a campaign had labels scores it near 0 while the corroborated rules act on it
+    (rules-floor actions were attackers on 99.5% or more of their account-days in every evaluated world). Where
+    the model's band decided, its score stands, so the band named in the reasons is the row's. The model's own
+    score stays in ``model_score``, which persistence reads."""
+    acted = pl.col("action").is_not_null() & ~pl.col("action").is_in(["monitor", policy.corroboration.rules_alone])
+    not_band = pl.col("trigger").fill_null("") != "band"
+    corroborated_rules = pl.col("_l_trained") & pl.col("_l_rules") & _any(policy.corroboration.rules_floor)
+    raise_ = acted & not_band & corroborated_rules
+    raised = pl.when(raise_).then(pl.max_horizontal("score", "rules_score")).otherwise("score")
+    return (
+        df.with_columns(model_score=pl.col("score"))
+        .with_columns(score=raised)
+        .with_columns(risk_band=_band_name(policy))
+    )
+
+
 def apply_policy(
     policy: Policy,
     day: date,
@@ -457,13 +487,12 @@ def apply_policy(
     prior: pl.DataFrame | None = None,  # prior_evidence(): account_id, prior_max_score, prior_strong
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(account_scores, enforcement_actions) for the day."""
-    band_name = pl.lit(policy.below_bands)
-    for b in reversed(policy.bands):
-        band_name = pl.when(pl.col("score") >= b.min_score).then(pl.lit(b.name)).otherwise(band_name)
     df = _with_inputs(scored, clusters, prior)
-    df = df.with_columns(risk_band=band_name, **{f"_l_{k}": v.fill_null(False) for k, v in _lines(policy).items()})
+    df = df.with_columns(
+        risk_band=_band_name(policy), **{f"_l_{k}": v.fill_null(False) for k, v in _lines(policy).items()}
+    )
     df = _reasons(policy, _protect(policy, _escalate_and_hold(policy, _decide(policy, df)), allowlist))
-    df = df.with_columns(date=pl.lit(day), run_id=pl.lit(run_id))
+    df = _published_score(policy, df).with_columns(date=pl.lit(day), run_id=pl.lit(run_id))
     scores = df.select(SCORES_COLUMNS).sort("account_id")
     start = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     days_for = policy.durations()

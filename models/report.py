@@ -55,12 +55,16 @@ def analyse(
     eval_from = modelled["date"].min() if modelled.height else scores["date"].min()
     ev = scores.filter(pl.col("date") >= eval_from)
     model_versions = scores.filter(pl.col("date") >= eval_from)["model_version"].unique().sort().to_list()
+    # The detector alone too, before the corroborated rules raised any published score (tables published before
+    # model_score existed have the one score).
+    own = pl.coalesce("model_score", "score") if "model_score" in ev.columns else pl.col("score")
     per_acct = ev.group_by("account_id").agg(
-        pl.col("score").max(), pl.col("is_attack").first(), pl.col("population").first()
+        pl.col("score").max(), own.max().alias("model_score"), pl.col("is_attack").first(), pl.col("population").first()
     )
     y, p = per_acct["is_attack"].to_numpy().astype(int), per_acct["score"].to_numpy()
     rec3, thr3 = recall_at_fpr(y, p, 1e-3)
     rec2, thr2 = recall_at_fpr(y, p, 1e-2)
+    model_rec3, _ = recall_at_fpr(y, per_acct["model_score"].to_numpy(), 1e-3)
     yd, pd_ = ev["is_attack"].to_numpy().astype(int), ev["score"].to_numpy()
     calib = calibration_table(yd, pd_)
     worst = calib.filter(pl.col("n") >= 20)["gap"].max()
@@ -135,6 +139,8 @@ def analyse(
         "recall_at_fpr_1e-3": rec3,
         "threshold_at_fpr_1e-3": thr3,
         "recall_at_fpr_1e-2": rec2,
+        "model_roc_auc": roc_auc(y, per_acct["model_score"].to_numpy()),
+        "model_recall_at_fpr_1e-3": model_rec3,
         "calibration_max_gap_bins_n20": worst,
         "calibration_tolerance": CALIBRATION_TOLERANCE,
         "legit_accounts_suspended": legit_suspended,
@@ -299,8 +305,14 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         f"Simulated seed {m['seed']}, {m['days']} days from {m['start']} at scale {m['scale']}"
         + (f", with real prompt text from {m['corpus']}" if m["corpus"] else "")
         + ".",
-        "The detector was retrained whenever new reviewed labels became usable (as the labels sensor does), each "
-        f"time only on that seed's earlier days and labels; {len(m['model_versions'])} model version(s) scored the "
+        (
+            f"The detector was trained {m['training']} (as `distill-guard train --as-of` followed by nightly runs "
+            "without the labels sensor), only on that seed's earlier days and labels, and never retrained; "
+            if m.get("training", "").startswith("once")
+            else "The detector was retrained whenever new reviewed labels became usable (as the labels sensor does), "
+            "each time only on that seed's earlier days and labels; "
+        )
+        + f"{len(m['model_versions'])} model version(s) scored the "
         f"evaluated days, the last trained as of {m['last_trained_as_of']}. Metrics use the days from "
         f"{m['evaluated_days_from']} on, the first day a trained model scored (account level: the account's highest "
         "score over those days).",
@@ -312,6 +324,8 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         f"(prevalence {f(m.get('prevalence'))})",
         f"- recall at FPR 1e-3: {f(m['recall_at_fpr_1e-3'])} (threshold {f(m['threshold_at_fpr_1e-3'])}); "
         f"at FPR 1e-2: {f(m['recall_at_fpr_1e-2'])}",
+        f"- the detector's own score (`model_score`, before the corroborated rules raised any): ROC-AUC "
+        f"{f(m.get('model_roc_auc'))}, recall at FPR 1e-3 {f(m.get('model_recall_at_fpr_1e-3'))}",
         "- largest calibration gap over deciles with at least 20 account-days: "
         f"{f(m['calibration_max_gap_bins_n20'])} (tolerance {m['calibration_tolerance']})",
         f"- reasons: {m['reason_sentences']} sentences published, {m['reason_sentences_unreadable']} of them "

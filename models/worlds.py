@@ -48,6 +48,7 @@ COLUMNS = [
     ("roc_auc", "AUC"),
     ("recall_at_fpr_1e-3", "recall@1e-3"),
     ("recall_at_fpr_1e-2", "recall@1e-2"),
+    ("model_recall_at_fpr_1e-3", "model alone recall@1e-3"),
     ("legit_suspended_accounts", "legit suspended"),
     ("legit_enforced_rate", "legit enforced"),
     ("legit_human_review_rate", "legit human review"),
@@ -91,9 +92,13 @@ def write_summary(out: Path, worlds: list[dict]) -> None:
         "",
         f"{len(rows)} world(s): variant {rows[0]['variant']}, {rows[0]['days']} days from {rows[0]['start']} at scale "
         f"{rows[0]['scale']}. Every world is simulated, replayed day by day through the Dagster asset graph "
-        "(cold-start rules, then retraining as labels arrive) and compared with its ground truth. Action rates count "
-        "every replayed "
-        "day; AUC and recall use the days a trained model scored.",
+        + (
+            f"(cold-start rules, then one model trained {rows[0]['training']} that scored every later day) "
+            if rows[0].get("training", "").startswith("once")
+            else "(cold-start rules, then retraining as labels arrive) "
+        )
+        + "and compared with its ground truth. Action rates count every replayed day; AUC and recall use the days a "
+        "trained model scored.",
         "",
         "| " + " | ".join(label for _, label in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),

@@ -348,6 +348,9 @@ def cmd_repair_manifest(args) -> int:
 
 def cmd_evaluate(args) -> int:
     corpus = Path(args.corpus) if args.corpus else None
+    if args.train_once is not None and not 1 <= args.train_once <= args.days:
+        print(f"error: --train-once {args.train_once}: the world has days 1 to {args.days}", file=sys.stderr)
+        return 1
     if args.seeds:
         from pipelines.evaluation import evaluate_worlds
 
@@ -366,6 +369,7 @@ def cmd_evaluate(args) -> int:
             variant=args.variant or "wide",
             progress=print,
             release_calendar=not args.no_release_calendar,
+            train_once=args.train_once,
         )
         print(f"evaluation summary: {path}")
         return 0
@@ -380,6 +384,7 @@ def cmd_evaluate(args) -> int:
         corpus=corpus,
         variant=args.variant or "base",
         release_calendar=not args.no_release_calendar,
+        train_once=args.train_once,
     )
     print(f"evaluation report: {path}")
     return 0
@@ -665,6 +670,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave out the worlds' model-release calendar (<raw>/releases), which the input contract does not "
         "promise: releases are then dated from the traffic alone",
+    )
+    e.add_argument(
+        "--train-once",
+        type=int,
+        metavar="DAY",
+        help="train the detector once, as of the world's DAY-th day (1 is the first), and never retrain: one model "
+        "scores every later day, as `distill-guard train --as-of` followed by nightly runs without the labels "
+        "sensor does (default: retrain whenever new reviewed labels arrive)",
     )
     e.set_defaults(fn=cmd_evaluate)
     return p

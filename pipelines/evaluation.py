@@ -29,11 +29,16 @@ def evaluate(
     corpus: Path | None = None,
     variant: str = "base",
     release_calendar: bool = True,
+    train_once: int | None = None,
 ) -> Path:
     """`distill-guard evaluate`: simulate ``seed``, replay it through the runner (the product's own assets:
     cold-start rules until labels allow training, then the detector), and write metrics.json and report.md.
     Without ``release_calendar`` the world's log warehouse has no ``releases`` table, like one built to the input
-    contract alone."""
+    contract alone. With ``train_once`` (a day number, 1 for the first day) the detector is trained once, as of
+    that day, and never again: one model scores the rest, as in a warehouse run nightly without the labels
+    sensor."""
+    if train_once is not None and not 1 <= train_once <= days:
+        raise ValueError(f"--train-once {train_once}: the world has days 1 to {days}")
     out = Path(out)
     raw, wh = out / "data", out / "warehouse"
     for p in (raw, wh):
@@ -44,7 +49,7 @@ def evaluate(
         shutil.rmtree(raw / "releases", ignore_errors=True)
     runner = Runner(str(raw), str(wh), instance=dg.DagsterInstance.ephemeral())
     all_days = runner.raw.days()
-    trained = replay(runner, all_days)
+    trained = replay(runner, all_days, train_once_on=all_days[train_once - 1] if train_once else None)
     tables = {
         t: runner.warehouse.read_published(t, all_days[0], all_days[-1])
         for t in ("account_scores", "enforcement_actions", "account_features")
@@ -59,6 +64,7 @@ def evaluate(
             "corpus": str(corpus) if corpus else None,
             "variant": variant,
             "release_calendar": (raw / "releases").exists(),
+            "training": f"once, as of day {train_once}" if train_once else "whenever new labels arrived",
         }
     )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
@@ -78,6 +84,7 @@ def evaluate_worlds(
     variant: str = "wide",
     progress=None,
     release_calendar: bool = True,
+    train_once: int | None = None,
 ) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +92,17 @@ def evaluate_worlds(
     for seed in seeds:
         for with_corpus in corpus_modes:
             name = f"seed-{seed}" + ("-corpus" if with_corpus else "")
-            evaluate(out / name, seed, days, scale, start, corpus if with_corpus else None, variant, release_calendar)
+            evaluate(
+                out / name,
+                seed,
+                days,
+                scale,
+                start,
+                corpus if with_corpus else None,
+                variant,
+                release_calendar,
+                train_once,
+            )
             metrics = json.loads((out / name / "metrics.json").read_text())
             worlds.append({**metrics, "world": name})
             write_summary(out, worlds)

@@ -217,12 +217,18 @@ def run_scenario(runner: Runner, days: list[date], scenario: str, model: str, pr
             progress(f"replayed {day} into scenario {scenario}")
 
 
-def replay(runner: Runner, days: list[date], train_when_possible: bool = True, progress=None) -> date | None:
+def replay(
+    runner: Runner, days: list[date], train_when_possible: bool = True, progress=None, train_once_on: date | None = None
+) -> date | None:
     """Run ``days`` in order, retraining before a day whenever new reviewed labels became usable (what the
-    labels sensor does in production); returns the as-of date of the last training, or None."""
+    labels sensor does in production); returns the as-of date of the last training, or None.
+
+    ``train_once_on``: train before that day only, as an operator who runs `distill-guard train --as-of` once
+    and then nightly runs without the labels sensor would; the one model scores every later day."""
     trained = None
     for day in days:
-        if train_when_possible and new_labels_since(runner, day):
+        may_train = train_when_possible and (train_once_on is None or day == train_once_on)
+        if may_train and new_labels_since(runner, day):
             meta = runner.train(day)
             trained = day
             if progress:

@@ -31,6 +31,13 @@ def test_dates_are_explained_in_help_and_errors(capsys):
     assert "'03/02/2026' is not a day: use YYYY-MM-DD, e.g. 2026-03-02" in capsys.readouterr().err
 
 
+def test_a_training_day_outside_the_world_is_refused_before_anything_is_simulated(tmp_path, capsys):
+    out = tmp_path / "ev"
+    assert cli.main(["evaluate", "--out", str(out), "--days", "21", "--train-once", "22"]) == 1
+    assert "--train-once 22: the world has days 1 to 21" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_missing_raw_root_and_missing_day_say_so(raw_copy, tmp_path, capsys):
     wh = str(tmp_path / "wh")
     assert cli.main(["run", "--start", "2026-03-02", "--raw", str(tmp_path / "nowhere"), "--warehouse", wh]) == 1

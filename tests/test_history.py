@@ -190,3 +190,32 @@ def test_gap_stops_the_day_unless_allowed_and_is_logged(raw_copy, tmp_path):
     assert entry["day"] == d3.isoformat() and entry["gap_days"] == [d2.isoformat()] and entry["reason"] == "outage"
     with pytest.raises(DayFailed, match="later published day"):
         runner.run_day(d2)
+
+
+class _Recorder:
+    """Stands in for the runner's two effects, to read the order a replay takes them in."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, date]] = []
+
+    def train(self, day: date) -> dict:
+        self.calls.append(("train", day))
+        return {"promoted": True}
+
+    def run_day(self, day: date, **_) -> None:
+        self.calls.append(("run", day))
+
+
+def test_a_replay_trained_once_never_retrains(monkeypatch):
+    from pipelines import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "new_labels_since", lambda runner, day: True)  # labels arrive every day
+    days = [date(2026, 3, d) for d in range(2, 8)]
+    once = _Recorder()
+    assert runner_module.replay(once, days, train_once_on=days[3]) == days[3]
+    assert [c for c in once.calls if c[0] == "train"] == [("train", days[3])]
+    assert once.calls.index(("train", days[3])) == once.calls.index(("run", days[3])) - 1  # before its day runs
+    assert [d for kind, d in once.calls if kind == "run"] == days
+    sensor_like = _Recorder()
+    runner_module.replay(sensor_like, days)
+    assert [d for kind, d in sensor_like.calls if kind == "train"] == days

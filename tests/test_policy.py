@@ -369,6 +369,45 @@ def test_prior_evidence_is_point_in_time():
     assert prior_evidence(policy, DAY, None, None).is_empty()
 
 
+def test_a_score_under_the_corroborated_rules_that_acted_is_published_at_the_rules_score():
+    # A model trained before low and slow had labels scores its accounts near 0; the rules fire on their own
+    # prompts and their volume agrees, so the rules floor rate-limits them. Ranked by the published score, they
+    # sit where the evidence acted on puts them; the model's own score is kept beside it.
+    row = {"account_id": "x", "org_id": "o", "score": 0.001, "rules_score": 0.62, "acct_cot_rate_1d": 0.6}
+    scores, a = act([{**row, "acct_req_count_1d": 600.0}])
+    assert a["x"]["action"] == "rate_limit" and a["x"]["trigger"] == "rules_floor"
+    published = scores.row(0, named=True)
+    assert (published["score"], published["model_score"], published["risk_band"]) == (0.62, 0.001, "elevated")
+    assert (a["x"]["score"], a["x"]["model_score"]) == (0.62, 0.001)
+    # Not where nothing agreed with the rules (human review, or monitor where the model disagrees) ...
+    review, quiet = act([{**row, "score": 0.25, "acct_req_count_1d": 21.0}]), act([{**row, "acct_req_count_1d": 21.0}])
+    assert review[1]["x"]["action"] == "human_review" and quiet[1]["x"]["action"] == "monitor"
+    assert all(s["score"] == s["model_score"] for s in (review[0].row(0, named=True), quiet[0].row(0, named=True)))
+    # ... nor where the model's band decided.
+    band = act([{**row, "score": 0.4, "acct_req_count_1d": 600.0}])
+    assert band[1]["x"]["trigger"] == "band" and band[0].row(0, named=True)["score"] == 0.4
+    # Before a model exists the score is the rules' own.
+    cold = act([{**row, "score": 0.62, "model_version": "rules-v1", "acct_req_count_1d": 600.0}])[0].row(0, named=True)
+    assert cold["score"] == cold["model_score"] == 0.62
+
+
+def test_persistence_reads_the_models_own_score_not_the_raised_one():
+    policy = load_policy()
+    day_before = date(2026, 3, 4)
+    scores = pl.DataFrame(
+        {
+            "date": [day_before, day_before],
+            "account_id": ["raised", "old"],
+            "score": [0.62, 0.8],
+            "model_score": [0.001, None],
+        }
+    )
+    got = {
+        r["account_id"]: r["prior_max_score"] for r in prior_evidence(policy, DAY, scores, None).iter_rows(named=True)
+    }
+    assert got == {"raised": 0.001, "old": 0.8}, "a row published before model_score existed reads its score"
+
+
 def test_reasons_text_and_no_raw_feature_names():
     scores, a = act(
         [
