@@ -467,7 +467,7 @@ def _published_score(policy: Policy, df: pl.DataFrame) -> pl.DataFrame:
     acted = pl.col("action").is_not_null() & ~pl.col("action").is_in(["monitor", policy.corroboration.rules_alone])
     not_band = pl.col("trigger").fill_null("") != "band"
     corroborated_rules = pl.col("_l_trained") & pl.col("_l_rules") & _any(policy.corroboration.rules_floor)
-    raise_ = acted & not_band & corroborated_rules
+    raise_ = acted & not_band & corroborated_rules & pl.lit(policy.published_score.raise_to_corroborated_rules)
     raised = pl.when(raise_).then(pl.max_horizontal("score", "rules_score")).otherwise("score")
     return (
         df.with_columns(model_score=pl.col("score"))

@@ -211,6 +211,15 @@ class HumanReview(_Strict):
     ranks_above: Action = Field(description="Where review sits among ladder actions when the strongest is chosen.")
 
 
+class PublishedScore(_Strict):
+    """What the published ``score`` is beside the detector's own ``model_score``."""
+
+    raise_to_corroborated_rules: bool = Field(
+        description="Where an action above monitor came from a path other than the model's band, with the rules and "
+        "a line they need agreeing, publish at least the rules' score."
+    )
+
+
 class Policy(_Strict):
     version: str
     bands: list[Band]
@@ -225,6 +234,7 @@ class Policy(_Strict):
     first_strong_action: FirstStrongAction
     settled_account_band: SettledAccountBand | None = None
     protections: Protections
+    published_score: PublishedScore = PublishedScore(raise_to_corroborated_rules=False)
     ladder: list[Action]
 
     def band_names(self) -> list[str]:

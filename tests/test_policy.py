@@ -7,7 +7,7 @@ import pytest
 
 from models.policy import LINES, prior_evidence
 from models.reasons import LINE_WORDS
-from models.spec import Policy, load_policy
+from models.spec import Policy, PublishedScore, load_policy
 from tests.test_models import act
 
 DAY = date(2026, 3, 5)
@@ -389,6 +389,10 @@ def test_a_score_under_the_corroborated_rules_that_acted_is_published_at_the_rul
     # Before a model exists the score is the rules' own.
     cold = act([{**row, "score": 0.62, "model_version": "rules-v1", "acct_req_count_1d": 600.0}])[0].row(0, named=True)
     assert cold["score"] == cold["model_score"] == 0.62
+    # Declared in the policy: off, the published score is the model's everywhere.
+    off = load_policy().model_copy(update={"published_score": PublishedScore(raise_to_corroborated_rules=False)})
+    kept = act([{**row, "acct_req_count_1d": 600.0}], policy=off)[0].row(0, named=True)
+    assert kept["score"] == kept["model_score"] == 0.001
 
 
 def test_persistence_reads_the_models_own_score_not_the_raised_one():
