@@ -306,9 +306,10 @@ def render(m: dict, s: dict, pngs: list[str]) -> str:
         + (f", with real prompt text from {m['corpus']}" if m["corpus"] else "")
         + ".",
         (
-            f"The detector was trained {m['training']} (as `distill-guard train --as-of` followed by nightly runs "
-            "without the labels sensor), only on that seed's earlier days and labels, and never retrained; "
-            if m.get("training", "").startswith("once")
+            f"The detector was trained once, as of day {m['train_once_day']} (as `distill-guard train --as-of` "
+            "followed by nightly runs without the labels sensor), only on that seed's earlier days and labels, and "
+            "never retrained; "
+            if m.get("train_once_day")
             else "The detector was retrained whenever new reviewed labels became usable (as the labels sensor does), "
             "each time only on that seed's earlier days and labels; "
         )

@@ -93,8 +93,9 @@ def write_summary(out: Path, worlds: list[dict]) -> None:
         f"{len(rows)} world(s): variant {rows[0]['variant']}, {rows[0]['days']} days from {rows[0]['start']} at scale "
         f"{rows[0]['scale']}. Every world is simulated, replayed day by day through the Dagster asset graph "
         + (
-            f"(cold-start rules, then one model trained {rows[0]['training']} that scored every later day) "
-            if rows[0].get("training", "").startswith("once")
+            f"(cold-start rules, then one model trained once, as of day {rows[0]['train_once_day']}, that scored "
+            "every later day) "
+            if rows[0].get("train_once_day")
             else "(cold-start rules, then retraining as labels arrive) "
         )
         + "and compared with its ground truth. Action rates count every replayed day; AUC and recall use the days a "

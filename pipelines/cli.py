@@ -347,13 +347,15 @@ def cmd_repair_manifest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from pipelines.evaluation import check_train_once, evaluate, evaluate_worlds
+
     corpus = Path(args.corpus) if args.corpus else None
-    if args.train_once is not None and not 1 <= args.train_once <= args.days:
-        print(f"error: --train-once {args.train_once}: the world has days 1 to {args.days}", file=sys.stderr)
+    try:
+        check_train_once(args.train_once, args.days)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.seeds:
-        from pipelines.evaluation import evaluate_worlds
-
         mode = args.corpus_mode or ("both" if corpus else "without")
         modes = {"without": [False], "with": [True], "both": [False, True]}[mode]
         if any(modes) and corpus is None:
@@ -373,8 +375,6 @@ def cmd_evaluate(args) -> int:
         )
         print(f"evaluation summary: {path}")
         return 0
-    from pipelines.evaluation import evaluate
-
     path = evaluate(
         Path(args.out),
         seed=args.seed,

@@ -20,6 +20,12 @@ from simulator.generate import simulate
 from simulator.world import WIDE_HARD_NEGATIVES
 
 
+def check_train_once(train_once: int | None, days: int) -> None:
+    """Refuse a training day outside the world before anything is simulated."""
+    if train_once is not None and not 1 <= train_once <= days:
+        raise ValueError(f"--train-once {train_once}: the world has days 1 to {days}")
+
+
 def evaluate(
     out: Path,
     seed: int,
@@ -37,8 +43,7 @@ def evaluate(
     contract alone. With ``train_once`` (a day number, 1 for the first day) the detector is trained once, as of
     that day, and never again: one model scores the rest, as in a warehouse run nightly without the labels
     sensor."""
-    if train_once is not None and not 1 <= train_once <= days:
-        raise ValueError(f"--train-once {train_once}: the world has days 1 to {days}")
+    check_train_once(train_once, days)
     out = Path(out)
     raw, wh = out / "data", out / "warehouse"
     for p in (raw, wh):
@@ -64,7 +69,7 @@ def evaluate(
             "corpus": str(corpus) if corpus else None,
             "variant": variant,
             "release_calendar": (raw / "releases").exists(),
-            "training": f"once, as of day {train_once}" if train_once else "whenever new labels arrived",
+            "train_once_day": train_once,
         }
     )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
